@@ -1,0 +1,35 @@
+# Two commands: `make demo` and `make test`. Each bootstraps its own virtual env.
+PYTHON ?= python3
+VENV := .venv
+GTO_VENV := .venv-gto
+BIN := $(VENV)/bin
+
+.PHONY: demo test lint bench clean
+
+$(BIN)/stagetag: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+# The compatibility oracle: the real gto, in a venv of its own, never a runtime dependency.
+$(GTO_VENV)/bin/gto:
+	$(PYTHON) -m venv $(GTO_VENV)
+	$(GTO_VENV)/bin/pip install -q 'gto==1.10.1'
+
+demo: $(BIN)/stagetag
+	PATH="$(CURDIR)/$(BIN):$$PATH" bash examples/demo.sh
+
+lint: $(BIN)/stagetag
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: lint $(GTO_VENV)/bin/gto
+	GTO_ORACLE="$(CURDIR)/$(GTO_VENV)/bin/gto" PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n 2
+
+bench: $(BIN)/stagetag $(GTO_VENV)/bin/gto
+	GTO_ORACLE="$(CURDIR)/$(GTO_VENV)/bin/gto" PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/bench.py
+
+clean:
+	rm -rf $(VENV) $(GTO_VENV)

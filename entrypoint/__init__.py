@@ -1,0 +1,1 @@
+"""Every way into stagetag: the command line, and (later) the CI action entrypoint."""

@@ -1,0 +1,31 @@
+"""The `stagetag` command line: one click group; each command lives in a module of its own."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from entrypoint.read_commands import check_ref, history, show, stages
+from stagetag.errors import StagetagError
+
+
+class _Group(click.Group):
+    """Turns every StagetagError into one line on stderr and exit code 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except StagetagError as e:
+            click.echo(f"stagetag: error: {e}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="stagetag")
+def main() -> None:
+    """GTO-compatible model registry in Git tags."""
+
+
+for command in (show, history, check_ref, stages):
+    main.add_command(command)

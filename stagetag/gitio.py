@@ -1,0 +1,209 @@
+"""The only module that talks to git: every read is one `git` process, never one per tag.
+
+Tags come from a single `git for-each-ref` pass; commit metadata and files at commits come
+from a single `git cat-file --batch` process fed all the object names at once.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import NamedTuple
+
+from stagetag.errors import StagetagError
+
+
+class Stamp(NamedTuple):
+    """A git timestamp: seconds since the epoch and the author's UTC offset in minutes."""
+
+    epoch: int
+    offset_minutes: int
+
+    @classmethod
+    def parse(cls, raw: str) -> Stamp:
+        """Parse git's raw date, `1706745600 +0530`."""
+        seconds, _, zone = raw.partition(" ")
+        sign = -1 if zone.startswith("-") else 1
+        zone = zone.lstrip("+-").rjust(4, "0")
+        return cls(int(seconds), sign * (int(zone[:2]) * 60 + int(zone[2:4])))
+
+
+class TagRecord(NamedTuple):
+    """One tag as `for-each-ref` reports it. Lightweight tags have no tagger and no message."""
+
+    name: str
+    annotated: bool
+    target: str  # the object an annotated tag points at, or the commit a lightweight tag names
+    tagger_name: str
+    tagger_email: str
+    tagged_at: Stamp | None
+    message: str
+
+
+@dataclass(frozen=True)
+class CommitInfo:
+    hexsha: str
+    author_name: str
+    author_email: str
+    committer_name: str
+    committer_email: str
+    committed_at: Stamp
+    message: str
+
+
+_FIELDS = (
+    "%(refname)",
+    "%(objecttype)",
+    "%(objectname)",
+    "%(object)",
+    "%(taggername)",
+    "%(taggeremail)",
+    "%(taggerdate:raw)",
+    "%(contents)",
+)
+_FOR_EACH_REF_FORMAT = "%00".join(_FIELDS) + "%00"
+
+
+def run_git(repo: Path, *args: str, stdin: str | None = None) -> str:
+    """Run git in `repo` and return its stdout; a failure becomes a one-line StagetagError."""
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(repo), *args],
+            input=stdin.encode() if stdin is not None else None,
+            capture_output=True,
+            check=False,
+        )
+    except FileNotFoundError as e:
+        raise StagetagError("git is not installed or not on PATH") from e
+    if result.returncode != 0:
+        detail = result.stderr.decode(errors="replace").strip().splitlines()
+        reason = detail[-1] if detail else f"exit code {result.returncode}"
+        raise StagetagError(f"git {args[0]} failed in {repo}: {reason}")
+    return result.stdout.decode(errors="surrogateescape")
+
+
+def repo_root(path: Path) -> Path:
+    """The top of the working tree containing `path`, as GTO resolves `-r/--repo`."""
+    if not path.exists():
+        raise StagetagError(f"repository path {str(path)!r} does not exist")
+    try:
+        top = run_git(path, "rev-parse", "--show-toplevel").strip()
+    except StagetagError:
+        raise StagetagError(f"{str(path)!r} is not inside a git repository") from None
+    return Path(top)
+
+
+def read_tags(repo: Path) -> list[TagRecord]:
+    """Every tag under refs/tags, in one `for-each-ref` pass."""
+    out = run_git(repo, "for-each-ref", "refs/tags", f"--format={_FOR_EACH_REF_FORMAT}")
+    fields = out.split("\0")
+    width = len(_FIELDS)
+    tags = []
+    for start in range(0, len(fields) - 1, width):
+        refname, objtype, objname, target, tagger, email, date, message = fields[
+            start : start + width
+        ]
+        name = refname.lstrip("\n").removeprefix("refs/tags/")
+        annotated = objtype == "tag"
+        tags.append(
+            TagRecord(
+                name=name,
+                annotated=annotated,
+                target=target if annotated else objname,
+                tagger_name=tagger,
+                tagger_email=email.removeprefix("<").removesuffix(">"),
+                tagged_at=Stamp.parse(date) if annotated and date else None,
+                message=message,
+            )
+        )
+    return tags
+
+
+class GitObject(NamedTuple):
+    kind: str  # commit, tree, blob or tag
+    data: bytes
+
+
+def _cat_file_batch(repo: Path, names: Sequence[str]) -> list[GitObject | None]:
+    """Each object named (`sha` or `rev:path`), read in one process; None where missing."""
+    if not names:
+        return []
+    try:
+        result = subprocess.run(
+            ["git", "-C", str(repo), "cat-file", "--batch"],
+            input=("\n".join(names) + "\n").encode(),
+            capture_output=True,
+            check=True,
+        )
+    except subprocess.CalledProcessError as e:
+        raise StagetagError(f"git cat-file failed in {repo}: {e.stderr.decode().strip()}") from e
+    out, pos = result.stdout, 0
+    contents: list[GitObject | None] = []
+    for _ in names:
+        eol = out.index(b"\n", pos)
+        header = out[pos:eol].split(b" ")
+        pos = eol + 1
+        if header[-1] == b"missing" or len(header) != 3:
+            contents.append(None)
+            continue
+        size = int(header[2])
+        contents.append(GitObject(header[1].decode(), out[pos : pos + size]))
+        pos += size + 1
+    return contents
+
+
+def _parse_person(line: str) -> tuple[str, str, Stamp]:
+    """`Name <email> 1706745600 +0000` -> (name, email, stamp)."""
+    person, _, rest = line.rpartition(">")
+    name, _, email = person.partition("<")
+    return name.strip(), email, Stamp.parse(rest.strip())
+
+
+def _parse_commit(hexsha: str, raw: bytes) -> CommitInfo:
+    headers, _, message = raw.decode(errors="replace").partition("\n\n")
+    people = {}
+    for line in headers.splitlines():
+        key, _, value = line.partition(" ")
+        if key in ("author", "committer"):
+            people[key] = _parse_person(value)
+    author, committer = people["author"], people["committer"]
+    return CommitInfo(
+        hexsha=hexsha,
+        author_name=author[0],
+        author_email=author[1],
+        committer_name=committer[0],
+        committer_email=committer[1],
+        committed_at=committer[2],
+        message=message,
+    )
+
+
+def read_commits(repo: Path, hexshas: Iterable[str]) -> dict[str, CommitInfo]:
+    """Metadata of many commits in one batch; objects that are not commits are left out."""
+    wanted = list(dict.fromkeys(hexshas))
+    commits = {}
+    for hexsha, obj in zip(wanted, _cat_file_batch(repo, wanted), strict=True):
+        if obj is not None and obj.kind == "commit":
+            commits[hexsha] = _parse_commit(hexsha, obj.data)
+    return commits
+
+
+def read_files_at(repo: Path, revs: Iterable[str], path: str) -> dict[str, str]:
+    """The text of `path` at each rev where it exists, in one batch."""
+    wanted = list(dict.fromkeys(revs))
+    blobs = _cat_file_batch(repo, [f"{rev}:{path}" for rev in wanted])
+    return {
+        rev: obj.data.decode()
+        for rev, obj in zip(wanted, blobs, strict=True)
+        if obj is not None and obj.kind == "blob"
+    }
+
+
+def head_commit(repo: Path) -> str | None:
+    """The commit HEAD points at, or None in a repository without commits."""
+    try:
+        return run_git(repo, "rev-parse", "--verify", "-q", "HEAD^{commit}").strip() or None
+    except StagetagError:
+        return None

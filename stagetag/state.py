@@ -1,0 +1,286 @@
+"""Registry state from tag events, with GTO 1.10.1's semantics to the tie.
+
+GTO orders events with stable sorts by tagger second followed by list reversals, and which
+version holds a stage on a same-second tie falls out of that exact sequence. The classes below
+keep GTO's shape (artifact -> versions -> stages) and its sort-then-reverse steps so that every
+answer, ties included, is the one GTO gives. They differ in cost: events are indexed by commit
+and nothing is re-read from git.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from functools import cached_property
+from typing import Literal
+
+import semver
+
+from stagetag.events import Event, Kind
+from stagetag.gitio import Stamp
+from stagetag.versions import is_semver, semver_key
+
+Sort = Literal["timestamp", "semver"]
+
+
+def ordered(events: Iterable[Event], ascending: bool = False) -> list[Event]:
+    """GTO's `sorted(events, key=created_at)[::-1]`: ties come out in reverse input order."""
+    result = sorted(events, key=_epoch)
+    return result if ascending else result[::-1]
+
+
+def _epoch(event: Event) -> int:
+    return event.created_at.epoch
+
+
+class StageHold:
+    """One stage on one version: its assignments and unassignments (GTO's `VStage`)."""
+
+    def __init__(self, artifact: str, version: str, commit_hexsha: str, stage: str) -> None:
+        self.artifact = artifact
+        self.version = version
+        self.commit_hexsha = commit_hexsha
+        self.stage = stage
+        self.assignments: list[Event] = []
+        self.unassignments: list[Event] = []
+
+    @cached_property
+    def events(self) -> list[Event]:
+        """Newest first."""
+        return ordered(self.assignments + self.unassignments)
+
+    @property
+    def is_active(self) -> bool:
+        return self.events[0].kind is Kind.ASSIGNMENT
+
+    @property
+    def activated_at(self) -> Stamp | None:
+        return self.events[0].created_at if self.is_active else None
+
+    @property
+    def authoring_event(self) -> Event:
+        return next(e for e in self.events if e.kind.addition)
+
+
+class Version:
+    """One version of an artifact, keyed by commit; a SHA pseudo-version when unregistered."""
+
+    def __init__(self, artifact: str, version: str, commit_hexsha: str) -> None:
+        self.artifact = artifact
+        self.version = version
+        self.commit_hexsha = commit_hexsha
+        self.registrations: list[Event] = []
+        self.deregistrations: list[Event] = []
+        self.commit_events: list[Event] = []
+        self.stages: dict[str, StageHold] = {}
+
+    def add(self, event: Event) -> None:
+        if event.kind is Kind.REGISTRATION:
+            self.registrations.append(event)
+        elif event.kind is Kind.DEREGISTRATION:
+            self.deregistrations.append(event)
+        elif event.kind is Kind.COMMIT:
+            self.commit_events.append(event)
+            self.commit_events.sort(key=_epoch)
+        else:
+            assert event.stage is not None
+            hold = self.stages.get(event.stage)
+            if hold is None:
+                hold = StageHold(self.artifact, self.version, self.commit_hexsha, event.stage)
+                self.stages[event.stage] = hold
+            target = hold.assignments if event.kind is Kind.ASSIGNMENT else hold.unassignments
+            target.append(event)
+
+    @property
+    def discovered(self) -> bool:
+        """No registration or deregistration: known only from stage tags or annotations."""
+        return not self.registrations and not self.deregistrations
+
+    @property
+    def is_registered(self) -> bool:
+        return bool(self.registrations)
+
+    @cached_property
+    def direct_events(self) -> list[Event]:
+        return ordered(self.registrations + self.deregistrations)
+
+    @cached_property
+    def indirect_events(self) -> list[Event]:
+        return ordered(self.commit_events + [e for s in self.stages.values() for e in s.events])
+
+    @cached_property
+    def events(self) -> list[Event]:
+        return ordered(
+            self.registrations
+            + self.deregistrations
+            + self.commit_events
+            + [e for s in self.stages.values() for e in s.events]
+        )
+
+    @property
+    def is_active(self) -> bool:
+        if self.direct_events:
+            return self.direct_events[0].kind is Kind.REGISTRATION
+        return bool(self.indirect_events)
+
+    @property
+    def activated_at(self) -> Stamp:
+        if self.registrations:
+            return self.registrations[0].created_at
+        return self.events[-1].created_at
+
+    @property
+    def authoring_event(self) -> Event:
+        for event in self.direct_events:
+            if event.kind.addition:
+                return event
+        return self.indirect_events[0]
+
+    def active_stages(self, ascending: bool = False) -> list[StageHold]:
+        holds = [s for s in self.stages.values() if s.is_active]
+        result = sorted(holds, key=_activation)
+        return result if ascending else result[::-1]
+
+
+def _activation(hold: StageHold) -> int:
+    stamp = hold.activated_at
+    assert stamp is not None
+    return stamp.epoch
+
+
+def sort_versions(versions: Sequence[Version], sort: Sort = "semver") -> list[Version]:
+    """Newest first: by SemVer (SHA pseudo-versions after, by name), or by creation time."""
+    if sort == "timestamp":
+        return sorted(versions, key=lambda v: v.authoring_event.created_at.epoch)[::-1]
+    semvers = sorted((v for v in versions if is_semver(v.version)), key=_semver_of)[::-1]
+    others = sorted((v for v in versions if not is_semver(v.version)), key=_name_of)[::-1]
+    return semvers + others
+
+
+def _semver_of(version: Version) -> semver.Version:
+    return semver_key(version.version)
+
+
+def _name_of(version: Version) -> str:
+    return version.version
+
+
+class ManyVersionsError(Exception):
+    """Two registered versions share the commit a stage tag points at: GTO cannot tell which."""
+
+
+class Artifact:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.versions: list[Version] = []
+        self.deprecations: list[Event] = []
+        self._by_commit: dict[str, list[Version]] = {}
+
+    def find_version(
+        self, commit_hexsha: str, name: str | None = None, create: bool = True
+    ) -> Version | None:
+        """GTO's `find_version`: registered (non-discovered) versions only, else a new one."""
+        found = [
+            v
+            for v in self._by_commit.get(commit_hexsha, ())
+            if not v.discovered and (name is None or v.version == name)
+        ]
+        if len(found) > 1:
+            raise ManyVersionsError(", ".join(v.version for v in found))
+        if found:
+            return found[0]
+        if not create:
+            return None
+        version = Version(self.name, name or commit_hexsha, commit_hexsha)
+        self.versions.append(version)
+        self._by_commit.setdefault(commit_hexsha, []).append(version)
+        return version
+
+    def add(self, event: Event) -> None:
+        if event.kind is Kind.DEPRECATION:
+            self.deprecations.append(event)
+            return
+        version = self.find_version(event.commit_hexsha, name=event.version)
+        assert version is not None
+        version.add(event)
+
+    @cached_property
+    def events(self) -> list[Event]:
+        """Every event of the artifact and its versions, newest first."""
+        return ordered(self.deprecations + [e for v in self.versions for e in v.events])
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.events) and self.events[0].kind is not Kind.DEPRECATION
+
+    @property
+    def is_registered(self) -> bool:
+        """Known from tags, not only from an annotations file."""
+        return not all(e.kind is Kind.COMMIT for e in self.events)
+
+    def get_versions(
+        self,
+        active_only: bool = True,
+        include_non_explicit: bool = False,
+        include_discovered: bool = False,
+        sort: Sort = "semver",
+    ) -> list[Version]:
+        versions = [
+            v
+            for v in self.versions
+            if not active_only
+            or (
+                v.is_active
+                and (
+                    (v.is_registered and not v.discovered)
+                    or (include_discovered and v.discovered)
+                    or (include_non_explicit and not v.is_registered)
+                )
+            )
+        ]
+        return sort_versions(versions, sort)
+
+    def latest_version(self, registered_only: bool = False) -> Version | None:
+        versions = self.get_versions(include_non_explicit=not registered_only)
+        return versions[0] if versions else None
+
+    def stage_holders(
+        self,
+        registered_only: bool = False,
+        assignments_per_version: int = -1,
+        versions_per_stage: int = 1,
+        sort: Sort = "semver",
+    ) -> dict[str, list[StageHold]]:
+        """Which versions hold each stage: the last assignment wins (GTO's `get_vstages`)."""
+        versions = self.get_versions(include_non_explicit=not registered_only, sort=sort)
+        holds = []
+        for version in versions:
+            active = version.active_stages(ascending=True)
+            holds.extend(
+                active[:assignments_per_version] if assignments_per_version > -1 else active
+            )
+        if sort == "timestamp":
+            holds = sorted(holds, key=lambda h: h.authoring_event.created_at.epoch)[::-1]
+        stages: dict[str, list[StageHold]] = {}
+        for hold in holds:
+            holders = stages.setdefault(hold.stage, [])
+            if versions_per_stage > -1 and len(holders) >= versions_per_stage:
+                continue
+            if hold.version not in [h.version for h in holders]:
+                holders.append(hold)
+        return stages
+
+
+class RegistryState:
+    def __init__(self) -> None:
+        self.artifacts: dict[str, Artifact] = {}
+        self.problems: list[str] = []
+
+    def artifact(self, name: str) -> Artifact:
+        found = self.artifacts.get(name)
+        if found is None:
+            found = self.artifacts[name] = Artifact(name)
+        return found
+
+    def used_stages(self) -> list[str]:
+        """Stages currently held by an active version of any artifact, sorted."""
+        return sorted({s for a in self.artifacts.values() for s in a.stage_holders()})

@@ -1,0 +1,89 @@
+"""Shared fixtures: real git repositories in temporary folders, with a pinned identity."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "Alice Tester",
+    "GIT_AUTHOR_EMAIL": "alice@example.com",
+    "GIT_COMMITTER_NAME": "Alice Tester",
+    "GIT_COMMITTER_EMAIL": "alice@example.com",
+}
+
+
+@pytest.fixture(autouse=True)
+def _isolated_git(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Every test gets a pinned identity and no user or system git config."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+    monkeypatch.setenv("TZ", "UTC")
+    for key, value in IDENTITY.items():
+        monkeypatch.setenv(key, value)
+    for key in list(os.environ):
+        if key.startswith("GTO_"):
+            monkeypatch.delenv(key)
+
+
+@dataclass
+class GitRepo:
+    """A scratch repository with helpers that make commits and tags at fixed dates."""
+
+    path: Path
+
+    def git(self, *args: str, env: dict[str, str] | None = None) -> str:
+        result = subprocess.run(
+            ["git", *args],
+            cwd=self.path,
+            env={**os.environ, **(env or {})},
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return result.stdout.strip()
+
+    def commit(self, name: str, date: str = "2024-01-01T12:00:00+0000") -> str:
+        """Commit a file `f_<name>` holding `<name>`; return the commit SHA."""
+        target = self.path / f"f_{name}"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(f"{name}\n")
+        self.git("add", "-A")
+        self.git("commit", "-qm", name, env={"GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date})
+        return self.git("rev-parse", "HEAD")
+
+    def tag(self, name: str, target: str, date: str, message: str = "") -> None:
+        """An annotated tag with a fixed tagger date and a verbatim message, as GTO writes them."""
+        self.git(
+            "tag",
+            "-a",
+            name,
+            "-m",
+            message or name,
+            "--cleanup=verbatim",
+            target,
+            env={"GIT_COMMITTER_DATE": date},
+        )
+
+    def lightweight_tag(self, name: str, target: str) -> None:
+        self.git("tag", name, target)
+
+
+def make_repo(path: Path) -> GitRepo:
+    path.mkdir(parents=True, exist_ok=True)
+    repo = GitRepo(path)
+    repo.git("init", "-q", "-b", "main")
+    return repo
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> GitRepo:
+    return make_repo(tmp_path / "repo")
