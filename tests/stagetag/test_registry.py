@@ -62,7 +62,7 @@ def test_semver_sort_prefers_the_greatest_holder(repo: GitRepo) -> None:
 
 
 def test_deprecation_hides_and_a_later_registration_reactivates(repo: GitRepo) -> None:
-    c1, c2, _ = three_versions(repo)
+    c1, _, _ = three_versions(repo)
     repo.tag("m@deprecated", c1, day(10))
     assert not load_registry(repo.path).state.artifacts["m"].is_active
     repo.tag("m@v0.1.0", repo.commit("c4", "2024-01-04T12:00:00+0000"), day(11))
