@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 
 import click
@@ -14,6 +15,10 @@ class _Group(click.Group):
     """Turns every StagetagError into one line on stderr and exit code 1, never a traceback."""
 
     def invoke(self, ctx: click.Context) -> object:
+        # A command builds a few objects per tag and frees none before it exits; Python's
+        # cyclic collector would rescan them again and again (a third of the run time at
+        # 50,000 tags). Nothing here makes reference cycles that need collecting.
+        gc.disable()
         try:
             return super().invoke(ctx)
         except StagetagError as e:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import yaml
-
 from stagetag.grammar import NAME_RE
 
 Annotation = dict[str, Any]
@@ -13,9 +11,11 @@ Annotation = dict[str, Any]
 
 def parse_index(text: str) -> dict[str, Annotation] | None:
     """Annotations by artifact name, in GTO's field order with its defaults; None if invalid."""
+    from stagetag import yamlio  # only when a repository has the file
+
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError:
+        data = yamlio.load(text)
+    except yamlio.YAMLError:
         return None
     if data is None:
         return {}

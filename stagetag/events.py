@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from stagetag.gitio import Stamp
 
@@ -26,8 +25,7 @@ class Kind(Enum):
         self.addition = addition
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
     kind: Kind
     artifact: str
     created_at: Stamp
@@ -41,7 +39,7 @@ class Event:
     # COMMIT events only: who committed, and the artifact's annotations at that commit.
     committer: str = ""
     committer_email: str = ""
-    enrichments: tuple[Any, ...] = field(default=())
+    enrichments: tuple[Any, ...] = ()
 
     @property
     def ref(self) -> str:

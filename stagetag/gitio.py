@@ -21,14 +21,6 @@ class Stamp(NamedTuple):
     epoch: int
     offset_minutes: int
 
-    @classmethod
-    def parse(cls, raw: str) -> Stamp:
-        """Parse git's raw date, `1706745600 +0530`."""
-        seconds, _, zone = raw.partition(" ")
-        sign = -1 if zone.startswith("-") else 1
-        zone = zone.lstrip("+-").rjust(4, "0")
-        return cls(int(seconds), sign * (int(zone[:2]) * 60 + int(zone[2:4])))
-
 
 class TagRecord(NamedTuple):
     """One tag as `for-each-ref` reports it. Lightweight tags have no tagger and no message."""
@@ -38,7 +30,7 @@ class TagRecord(NamedTuple):
     target: str  # the object an annotated tag points at, or the commit a lightweight tag names
     tagger_name: str
     tagger_email: str
-    tagged_at: Stamp | None
+    tagger_date: str  # raw, `1706745600 +0530`; parse it with `parse_date` where it is needed
     message: str
 
 
@@ -98,27 +90,26 @@ def repo_root(path: Path) -> Path:
 def read_tags(repo: Path) -> list[TagRecord]:
     """Every tag under refs/tags, in one `for-each-ref` pass."""
     out = run_git(repo, "for-each-ref", "refs/tags", f"--format={_FOR_EACH_REF_FORMAT}")
-    fields = out.split("\0")
-    width = len(_FIELDS)
+    fields = iter(out.split("\0"))
     tags = []
-    for start in range(0, len(fields) - 1, width):
-        refname, objtype, objname, target, tagger, email, date, message = fields[
-            start : start + width
-        ]
-        name = refname.lstrip("\n").removeprefix("refs/tags/")
-        annotated = objtype == "tag"
-        tags.append(
-            TagRecord(
-                name=name,
-                annotated=annotated,
-                target=target if annotated else objname,
-                tagger_name=tagger,
-                tagger_email=email.removeprefix("<").removesuffix(">"),
-                tagged_at=Stamp.parse(date) if annotated and date else None,
-                message=message,
-            )
-        )
+    for refname, objtype, objname, target, tagger, email, date, message in zip(
+        *[fields] * len(_FIELDS), strict=False
+    ):
+        name = refname.lstrip("\n")[10:]  # drop "refs/tags/"
+        if objtype == "tag":
+            tags.append(TagRecord(name, True, target, tagger, email[1:-1], date, message))
+        else:
+            tags.append(TagRecord(name, False, objname, "", "", "", ""))
     return tags
+
+
+def parse_date(raw: str) -> Stamp | None:
+    """Parse git's raw date, `1706745600 +0530`; None for an empty one."""
+    if not raw:
+        return None
+    seconds, _, zone = raw.partition(" ")
+    minutes = int(zone[-4:-2]) * 60 + int(zone[-2:]) if len(zone) >= 4 else 0
+    return Stamp(int(seconds), -minutes if zone.startswith("-") else minutes)
 
 
 class GitObject(NamedTuple):
@@ -158,7 +149,9 @@ def _parse_person(line: str) -> tuple[str, str, Stamp]:
     """`Name <email> 1706745600 +0000` -> (name, email, stamp)."""
     person, _, rest = line.rpartition(">")
     name, _, email = person.partition("<")
-    return name.strip(), email, Stamp.parse(rest.strip())
+    stamp = parse_date(rest.strip())
+    assert stamp is not None
+    return name.strip(), email, stamp
 
 
 def _parse_commit(hexsha: str, raw: bytes) -> CommitInfo:
@@ -205,5 +198,112 @@ def head_commit(repo: Path) -> str | None:
     """The commit HEAD points at, or None in a repository without commits."""
     try:
         return run_git(repo, "rev-parse", "--verify", "-q", "HEAD^{commit}").strip() or None
+    except StagetagError:
+        return None
+
+
+def resolve_commit(repo: Path, rev: str) -> str:
+    """The commit a revision names (tags peeled), or a StagetagError naming the revision."""
+    if rev.startswith("-"):
+        raise StagetagError(f"cannot resolve revision {rev!r}: it starts with '-'")
+    try:
+        return run_git(repo, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}").strip()
+    except StagetagError:
+        raise StagetagError(f"cannot resolve revision {rev!r} to a commit in {repo}") from None
+
+
+def create_tag(repo: Path, name: str, target: str, message: str) -> None:
+    """An annotated, unsigned tag with the message stored verbatim (no trailing newline)."""
+    try:
+        run_git(
+            repo,
+            "tag",
+            "-a",
+            "--no-sign",
+            "--cleanup=verbatim",
+            "-F",
+            "-",
+            name,
+            target,
+            stdin=message,
+        )
+    except StagetagError as e:
+        if "identity" in str(e) or "tell me who you are" in str(e).lower():
+            raise StagetagError(
+                "git has no identity for the tagger: set user.name and user.email, "
+                "or GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL"
+            ) from None
+        raise
+
+
+def delete_tags(repo: Path, names: Sequence[str]) -> None:
+    if names:
+        run_git(repo, "tag", "-d", *names)
+
+
+def tag_object(repo: Path, name: str) -> str:
+    return run_git(repo, "rev-parse", "--verify", "-q", f"refs/tags/{name}").strip()
+
+
+def ref_value(repo: Path, ref: str) -> str | None:
+    try:
+        return run_git(repo, "rev-parse", "--verify", "-q", ref).strip() or None
+    except StagetagError:
+        return None
+
+
+def fetch(repo: Path, remote: str, *refspecs: str) -> None:
+    """Fetch refspecs from `remote`; a failure names the remote and git's reason."""
+    run_git(repo, "fetch", "--quiet", "--no-tags", "--", remote, *refspecs)
+
+
+class PushResult(NamedTuple):
+    accepted: bool
+    reason: str  # git's reason when a ref was rejected
+
+
+def push(
+    repo: Path, remote: str, refspecs: Sequence[str], leases: Sequence[str] = ()
+) -> PushResult:
+    """Push refspecs atomically. A rejected ref (someone was first) is a result, not an error;
+    anything else (no network, no permission) raises StagetagError with git's reason."""
+    args = ["push", "--atomic", "--porcelain", *(f"--force-with-lease={lease}" for lease in leases)]
+    result = subprocess.run(
+        ["git", "-C", str(repo), *args, "--", remote, *refspecs],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode == 0:
+        return PushResult(True, "")
+    rejected = [line for line in result.stdout.splitlines() if line.startswith("!")]
+    if rejected:
+        return PushResult(False, rejected[0].split("\t")[-1])
+    detail = result.stderr.strip().splitlines()
+    reason = next((d for d in detail if d.startswith(("fatal:", "remote:", "error:"))), None)
+    raise StagetagError(
+        f"git push to {remote!r} failed: {(reason or (detail[-1] if detail else '')).strip()}"
+    )
+
+
+def is_ancestor(repo: Path, commit: str, ref: str) -> bool:
+    result = subprocess.run(
+        ["git", "-C", str(repo), "merge-base", "--is-ancestor", commit, ref],
+        capture_output=True,
+        check=False,
+    )
+    return result.returncode == 0
+
+
+def current_branch(repo: Path) -> str | None:
+    try:
+        return run_git(repo, "symbolic-ref", "-q", "--short", "HEAD").strip() or None
+    except StagetagError:
+        return None
+
+
+def remote_url(repo: Path, remote: str) -> str | None:
+    try:
+        return run_git(repo, "remote", "get-url", "--", remote).strip() or None
     except StagetagError:
         return None

@@ -38,7 +38,10 @@ TAG_RE = re.compile(
 SHORTCUT_RE = re.compile(
     rf"^(?P<artifact>{_FULLNAME})(#(?P<stage>{_NAME})|@(?P<version>latest|greatest|v{_SEMVER}))\Z"
 )
-VERSION_RE = re.compile(rf"^v{_SEMVER}\Z")
+# SemVer proper (what python-semver and so GTO's `SemVer.is_valid` accept) has ASCII digits
+# only; `\d` in the tag grammar above also matches other scripts' digits, as in GTO.
+_ASCII_SEMVER = _SEMVER.replace(r"\d", "[0-9]")
+VERSION_RE = re.compile(rf"^v{_ASCII_SEMVER}\Z")
 HEXSHA_RE = re.compile(r"^[0-9a-fA-F]{40}\Z")
 
 
@@ -85,17 +88,18 @@ def parse_tag(tag: str) -> ParsedTag | None:
     match = TAG_RE.match(tag.removeprefix("refs/tags/"))
     if not match:
         return None
-    counter = int(match["counter"]) if match["counter"] else None
-    artifact = tag_to_name(match["artifact"])
-    cancel = match["cancel"] == "!"
-    if match["version"]:
+    artifact, version, stage, cancel, deprecated, counter = match.group(
+        "artifact", "version", "stage", "cancel", "deprecated", "counter"
+    )
+    number = int(counter) if counter else None
+    name = artifact.replace(SEPARATOR_IN_TAG, SEPARATOR_IN_NAME)
+    if version:
         action = Action.DEREGISTER if cancel else Action.REGISTER
-        return ParsedTag(artifact, action, version=match["version"], counter=counter)
-    if match["stage"]:
+        return ParsedTag(name, action, version, None, number)
+    if stage:
         action = Action.UNASSIGN if cancel else Action.ASSIGN
-        return ParsedTag(artifact, action, stage=match["stage"], counter=counter)
-    action = Action.DEPRECATE if match["deprecated"] else Action.CREATE
-    return ParsedTag(artifact, action, counter=counter)
+        return ParsedTag(name, action, None, stage, number)
+    return ParsedTag(name, Action.DEPRECATE if deprecated else Action.CREATE, None, None, number)
 
 
 def format_tag(
@@ -140,9 +144,15 @@ def check_artifact(value: str) -> str:
             raise StagetagError(
                 f"invalid artifact name {value!r}: write a folder as 'dir:name' with one ':'"
             )
-        check_name(value.rsplit(SEPARATOR_IN_NAME, 1)[-1], "artifact name")
+        folder, _, name = value.rpartition(SEPARATOR_IN_NAME)
+        if not NAME_RE.match(name):
+            raise StagetagError(
+                f"invalid artifact name {value!r}: the name after the folder must use letters, "
+                "digits, '_', '-' and '/', starting and ending with a letter or digit"
+            )
         raise StagetagError(
-            f"invalid artifact folder in {value!r}: use letters, digits, '_', '-', '.' and '/'"
+            f"invalid artifact name {value!r}: the folder {folder!r} may use letters, digits, "
+            "'_', '-', '.' and '/'"
         )
     problem = ref_name_problem(f"refs/tags/{name_to_tag(value)}@v0.0.0")
     if problem:

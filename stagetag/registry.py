@@ -9,6 +9,7 @@ Where GTO would crash for the whole repository, the offending tag is skipped and
 from __future__ import annotations
 
 from collections.abc import Mapping
+from operator import itemgetter
 from pathlib import Path
 
 from stagetag import gitio
@@ -16,15 +17,10 @@ from stagetag.annotations import Annotation, parse_index
 from stagetag.config import RegistryConfig, load_config
 from stagetag.errors import StagetagError
 from stagetag.events import Event, Kind
-from stagetag.gitio import CommitInfo, TagRecord
+from stagetag.gitio import CommitInfo, Stamp, TagRecord, parse_date
 from stagetag.grammar import Action, ParsedTag, parse_tag
 from stagetag.state import ManyVersionsError, RegistryState
 
-_PASSES = (
-    frozenset({Action.DEPRECATE}),
-    frozenset({Action.REGISTER, Action.DEREGISTER}),
-    frozenset({Action.ASSIGN, Action.UNASSIGN}),
-)
 _KINDS = {
     Action.DEPRECATE: Kind.DEPRECATION,
     Action.REGISTER: Kind.REGISTRATION,
@@ -85,61 +81,88 @@ def load_registry(
 
 
 def replay_tags(state: RegistryState, tags: list[TagRecord]) -> None:
-    parsed = []
-    for tag in sorted(tags, key=lambda t: t.name):
+    passes: tuple[list[tuple[int, TagRecord, ParsedTag, Stamp]], ...] = ([], [], [])
+    for tag in sorted(tags, key=itemgetter(0)):
         found = parse_tag(tag.name)
         if found is None:
             continue
-        if found.action is Action.CREATE:
+        action = found.action
+        stamp = parse_date(tag.tagger_date)
+        if action is Action.CREATE:
             state.problems.append(
                 f"tag {tag.name!r}: '@created' tags have no meaning (GTO fails on them); skipped"
             )
-            continue
-        if tag.annotated and tag.tagged_at is not None:
-            parsed.append((tag, found))
-    parsed.sort(key=lambda pair: pair[0].tagged_at.epoch if pair[0].tagged_at else 0)
-    for actions in _PASSES:
-        for tag, found in parsed:
-            if found.action in actions:
-                _replay(state, tag, found)
+        elif stamp is None:
+            continue  # lightweight: not an event (it still counts for the next `#N`)
+        elif action is Action.DEPRECATE:
+            passes[0].append((stamp.epoch, tag, found, stamp))
+        elif action is Action.REGISTER or action is Action.DEREGISTER:
+            passes[1].append((stamp.epoch, tag, found, stamp))
+        else:
+            passes[2].append((stamp.epoch, tag, found, stamp))
+    for tags_in_pass in passes:
+        tags_in_pass.sort(key=itemgetter(0))
+        for _, tag, found, stamp in tags_in_pass:
+            _replay(state, tag, found, stamp)
 
 
-def _replay(state: RegistryState, tag: TagRecord, parsed: ParsedTag) -> None:
+def _replay(state: RegistryState, tag: TagRecord, parsed: ParsedTag, stamp: Stamp) -> None:
     artifact = state.artifact(parsed.artifact)
-    version = parsed.version
     try:
-        if parsed.action in (Action.ASSIGN, Action.UNASSIGN):
+        if parsed.stage is None:
+            version = parsed.version
+            holder = None
+        else:
+            # A stage tag belongs to the version registered at its commit. GTO looks that up
+            # twice and, where the commit has no registered version, creates a SHA-named
+            # version on each lookup; the empty first one still shows up in `show`.
             holder = artifact.find_version(tag.target)
             assert holder is not None
+            if holder.discovered:
+                holder = artifact.new_version(holder.version, tag.target)
             version = holder.version
-        assert tag.tagged_at is not None
-        artifact.add(
-            Event(
-                kind=_KINDS[parsed.action],
-                artifact=parsed.artifact,
-                created_at=tag.tagged_at,
-                author=tag.tagger_name,
-                author_email=tag.tagger_email,
-                message=tag.message.strip(),
-                commit_hexsha=tag.target,
-                tag=tag.name,
-                version=version,
-                stage=parsed.stage,
-            )
-        )
     except ManyVersionsError as e:
         state.problems.append(
             f"tag {tag.name!r}: versions {e} of {parsed.artifact!r} share commit "
             f"{tag.target[:7]}, so the stage cannot be attributed (GTO fails here); skipped"
         )
+        return
+    event = Event(
+        _KINDS[parsed.action],
+        parsed.artifact,
+        stamp,
+        tag.tagger_name,
+        tag.tagger_email,
+        tag.message.strip(),
+        tag.target,
+        tag.name,
+        version,
+        parsed.stage,
+    )
+    if holder is None:
+        artifact.add(event)
+    else:
+        holder.add(event)
 
 
 def add_commit_events(
     state: RegistryState, root: Path, config: RegistryConfig, annotate: frozenset[str]
 ) -> None:
-    """One commit event per version, and artifacts that `artifacts.yaml` at HEAD lists."""
+    """Commit events where they can change an answer, and artifacts `artifacts.yaml` lists
+    at HEAD.
+
+    GTO gives every version a commit event. Its date only matters for SHA pseudo-versions
+    (their creation time), for artifacts with a deprecation (is the newest event one?) and
+    for the artifacts shown in full (`annotate`); only those commits are read.
+    """
     head = gitio.head_commit(root)
-    commit_shas = [v.commit_hexsha for a in state.artifacts.values() for v in a.versions]
+    wanted = [
+        (artifact, version)
+        for artifact in state.artifacts.values()
+        for version in artifact.versions
+        if version.discovered or artifact.deprecations or artifact.name in annotate
+    ]
+    commit_shas = [version.commit_hexsha for _, version in wanted]
     commits = gitio.read_commits(root, [*commit_shas, *([head] if head else [])])
     revs = {
         v.commit_hexsha
@@ -150,12 +173,11 @@ def add_commit_events(
     if head:
         revs.add(head)
     indexes = _read_indexes(state, root, config.index, revs)
-    for artifact in list(state.artifacts.values()):
-        for version in artifact.versions:
-            commit = commits.get(version.commit_hexsha)
-            if commit is not None:
-                index = indexes.get(version.commit_hexsha, {}) if artifact.name in annotate else {}
-                version.add(_commit_event(artifact.name, version.version, commit, index))
+    for artifact, version in wanted:
+        commit = commits.get(version.commit_hexsha)
+        if commit is not None:
+            index = indexes.get(version.commit_hexsha, {}) if artifact.name in annotate else {}
+            version.add(_commit_event(artifact.name, version.version, commit, index))
     if head is None:
         return
     for name, annotation in indexes.get(head, {}).items():

@@ -9,21 +9,20 @@ and nothing is re-read from git.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from functools import cached_property
+from collections.abc import Sequence
 from typing import Literal
-
-import semver
 
 from stagetag.events import Event, Kind
 from stagetag.gitio import Stamp
-from stagetag.versions import is_semver, semver_key
+from stagetag.versions import SemverKey, is_semver, semver_key
 
 Sort = Literal["timestamp", "semver"]
 
 
-def ordered(events: Iterable[Event], ascending: bool = False) -> list[Event]:
+def ordered(events: list[Event], ascending: bool = False) -> list[Event]:
     """GTO's `sorted(events, key=created_at)[::-1]`: ties come out in reverse input order."""
+    if len(events) < 2:
+        return events
     result = sorted(events, key=_epoch)
     return result if ascending else result[::-1]
 
@@ -35,6 +34,16 @@ def _epoch(event: Event) -> int:
 class StageHold:
     """One stage on one version: its assignments and unassignments (GTO's `VStage`)."""
 
+    __slots__ = (
+        "_events",
+        "artifact",
+        "assignments",
+        "commit_hexsha",
+        "stage",
+        "unassignments",
+        "version",
+    )
+
     def __init__(self, artifact: str, version: str, commit_hexsha: str, stage: str) -> None:
         self.artifact = artifact
         self.version = version
@@ -42,11 +51,14 @@ class StageHold:
         self.stage = stage
         self.assignments: list[Event] = []
         self.unassignments: list[Event] = []
+        self._events: list[Event] | None = None
 
-    @cached_property
+    @property
     def events(self) -> list[Event]:
-        """Newest first."""
-        return ordered(self.assignments + self.unassignments)
+        """Newest first. Computed once: the state is not changed after it is built."""
+        if self._events is None:
+            self._events = ordered(self.assignments + self.unassignments)
+        return self._events
 
     @property
     def is_active(self) -> bool:
@@ -64,6 +76,20 @@ class StageHold:
 class Version:
     """One version of an artifact, keyed by commit; a SHA pseudo-version when unregistered."""
 
+    __slots__ = (
+        "_active_stages",
+        "_direct",
+        "_events",
+        "_indirect",
+        "artifact",
+        "commit_events",
+        "commit_hexsha",
+        "deregistrations",
+        "registrations",
+        "stages",
+        "version",
+    )
+
     def __init__(self, artifact: str, version: str, commit_hexsha: str) -> None:
         self.artifact = artifact
         self.version = version
@@ -72,6 +98,10 @@ class Version:
         self.deregistrations: list[Event] = []
         self.commit_events: list[Event] = []
         self.stages: dict[str, StageHold] = {}
+        self._direct: list[Event] | None = None
+        self._indirect: list[Event] | None = None
+        self._events: list[Event] | None = None
+        self._active_stages: list[StageHold] | None = None
 
     def add(self, event: Event) -> None:
         if event.kind is Kind.REGISTRATION:
@@ -99,22 +129,35 @@ class Version:
     def is_registered(self) -> bool:
         return bool(self.registrations)
 
-    @cached_property
+    @property
+    def has_tag_events(self) -> bool:
+        return bool(self.registrations or self.deregistrations or self.stages)
+
+    @property
+    def has_events(self) -> bool:
+        return self.has_tag_events or bool(self.commit_events)
+
+    @property
     def direct_events(self) -> list[Event]:
-        return ordered(self.registrations + self.deregistrations)
+        if self._direct is None:
+            self._direct = ordered(self.registrations + self.deregistrations)
+        return self._direct
 
-    @cached_property
+    @property
     def indirect_events(self) -> list[Event]:
-        return ordered(self.commit_events + [e for s in self.stages.values() for e in s.events])
+        if self._indirect is None:
+            stage_events = [e for s in self.stages.values() for e in s.events]
+            self._indirect = ordered(self.commit_events + stage_events)
+        return self._indirect
 
-    @cached_property
+    @property
     def events(self) -> list[Event]:
-        return ordered(
-            self.registrations
-            + self.deregistrations
-            + self.commit_events
-            + [e for s in self.stages.values() for e in s.events]
-        )
+        if self._events is None:
+            stage_events = [e for s in self.stages.values() for e in s.events]
+            self._events = ordered(
+                self.registrations + self.deregistrations + self.commit_events + stage_events
+            )
+        return self._events
 
     @property
     def is_active(self) -> bool:
@@ -136,9 +179,10 @@ class Version:
         return self.indirect_events[0]
 
     def active_stages(self, ascending: bool = False) -> list[StageHold]:
-        holds = [s for s in self.stages.values() if s.is_active]
-        result = sorted(holds, key=_activation)
-        return result if ascending else result[::-1]
+        if self._active_stages is None:
+            holds = [s for s in self.stages.values() if s.is_active]
+            self._active_stages = sorted(holds, key=_activation)
+        return self._active_stages if ascending else self._active_stages[::-1]
 
 
 def _activation(hold: StageHold) -> int:
@@ -156,7 +200,7 @@ def sort_versions(versions: Sequence[Version], sort: Sort = "semver") -> list[Ve
     return semvers + others
 
 
-def _semver_of(version: Version) -> semver.Version:
+def _semver_of(version: Version) -> SemverKey:
     return semver_key(version.version)
 
 
@@ -174,28 +218,35 @@ class Artifact:
         self.versions: list[Version] = []
         self.deprecations: list[Event] = []
         self._by_commit: dict[str, list[Version]] = {}
+        self._events: list[Event] | None = None
+        self._holders: dict[tuple[bool, int, int, Sort], dict[str, list[StageHold]]] = {}
 
     def find_version(
         self, commit_hexsha: str, name: str | None = None, create: bool = True
     ) -> Version | None:
         """GTO's `find_version`: registered (non-discovered) versions only, else a new one."""
-        found = [
-            v
-            for v in self._by_commit.get(commit_hexsha, ())
-            if not v.discovered and (name is None or v.version == name)
-        ]
-        if len(found) > 1:
-            raise ManyVersionsError(", ".join(v.version for v in found))
-        if found:
-            return found[0]
+        found = None
+        for version in self._by_commit.get(commit_hexsha, ()):
+            if (version.registrations or version.deregistrations) and (
+                name is None or version.version == name
+            ):
+                if found is not None:
+                    raise ManyVersionsError(f"{found.version}, {version.version}")
+                found = version
+        if found is not None:
+            return found
         if not create:
             return None
-        version = Version(self.name, name or commit_hexsha, commit_hexsha)
+        return self.new_version(name or commit_hexsha, commit_hexsha)
+
+    def new_version(self, name: str, commit_hexsha: str) -> Version:
+        version = Version(self.name, name, commit_hexsha)
         self.versions.append(version)
         self._by_commit.setdefault(commit_hexsha, []).append(version)
         return version
 
     def add(self, event: Event) -> None:
+        """File an event where GTO files it (GTO's `Artifact.add_event`)."""
         if event.kind is Kind.DEPRECATION:
             self.deprecations.append(event)
             return
@@ -203,19 +254,24 @@ class Artifact:
         assert version is not None
         version.add(event)
 
-    @cached_property
+    @property
     def events(self) -> list[Event]:
         """Every event of the artifact and its versions, newest first."""
-        return ordered(self.deprecations + [e for v in self.versions for e in v.events])
+        if self._events is None:
+            version_events = [e for v in self.versions for e in v.events]
+            self._events = ordered(self.deprecations + version_events)
+        return self._events
 
     @property
     def is_active(self) -> bool:
+        if not self.deprecations:  # the same answer, without sorting every event
+            return any(v.has_events for v in self.versions)
         return bool(self.events) and self.events[0].kind is not Kind.DEPRECATION
 
     @property
     def is_registered(self) -> bool:
         """Known from tags, not only from an annotations file."""
-        return not all(e.kind is Kind.COMMIT for e in self.events)
+        return bool(self.deprecations) or any(v.has_tag_events for v in self.versions)
 
     def get_versions(
         self,
@@ -239,6 +295,11 @@ class Artifact:
         ]
         return sort_versions(versions, sort)
 
+    def held_stages(self) -> set[str]:
+        """The stages some version holds now: `stage_holders()`'s keys, without ranking."""
+        versions = self.get_versions(include_non_explicit=True, sort="timestamp")
+        return {hold.stage for version in versions for hold in version.active_stages()}
+
     def latest_version(self, registered_only: bool = False) -> Version | None:
         versions = self.get_versions(include_non_explicit=not registered_only)
         return versions[0] if versions else None
@@ -251,6 +312,18 @@ class Artifact:
         sort: Sort = "semver",
     ) -> dict[str, list[StageHold]]:
         """Which versions hold each stage: the last assignment wins (GTO's `get_vstages`)."""
+        key = (registered_only, assignments_per_version, versions_per_stage, sort)
+        if key not in self._holders:
+            self._holders[key] = self._stage_holders(*key)
+        return self._holders[key]
+
+    def _stage_holders(
+        self,
+        registered_only: bool,
+        assignments_per_version: int,
+        versions_per_stage: int,
+        sort: Sort,
+    ) -> dict[str, list[StageHold]]:
         versions = self.get_versions(include_non_explicit=not registered_only, sort=sort)
         holds = []
         for version in versions:
@@ -283,4 +356,4 @@ class RegistryState:
 
     def used_stages(self) -> list[str]:
         """Stages currently held by an active version of any artifact, sorted."""
-        return sorted({s for a in self.artifacts.values() for s in a.stage_holders()})
+        return sorted({s for a in self.artifacts.values() for s in a.held_stages()})
