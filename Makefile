@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 $(BIN)/stagetag: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e '.[dev]'
+	$(BIN)/pip install -q -e '.[dev]' --config-settings editable_mode=compat
 	touch $@
 
 # The compatibility oracle: the real gto, in a venv of its own, never a runtime dependency.
