@@ -259,7 +259,9 @@ def fetch(repo: Path, remote: str, *refspecs: str) -> None:
 
 class PushResult(NamedTuple):
     accepted: bool
-    reason: str  # git's reason when a ref was rejected
+    rejections: tuple[
+        str, ...
+    ] = ()  # git's status of each rejected ref, e.g. "[rejected] (stale info)"
 
 
 def push(
@@ -275,10 +277,10 @@ def push(
         check=False,
     )
     if result.returncode == 0:
-        return PushResult(True, "")
+        return PushResult(True)
     rejected = [line for line in result.stdout.splitlines() if line.startswith("!")]
     if rejected:
-        return PushResult(False, rejected[0].split("\t")[-1])
+        return PushResult(False, tuple(line.split("\t")[-1] for line in rejected))
     detail = result.stderr.strip().splitlines()
     reason = next((d for d in detail if d.startswith(("fatal:", "remote:", "error:"))), None)
     raise StagetagError(
@@ -307,3 +309,7 @@ def remote_url(repo: Path, remote: str) -> str | None:
         return run_git(repo, "remote", "get-url", "--", remote).strip() or None
     except StagetagError:
         return None
+
+
+def update_ref(repo: Path, ref: str, value: str) -> None:
+    run_git(repo, "update-ref", ref, value)

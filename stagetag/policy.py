@@ -1,0 +1,121 @@
+"""Promotion rules beyond GTO: an order of stages, and stages only some actors and branches
+may change. They live in `stagetag.yaml` under `promotion:`.
+
+    promotion:
+      order: [dev, staging, prod]     # a version enters prod only after it was in staging
+      protected:
+        prod:
+          actors: [alice, release-bot]
+          branches: [main]            # the commit must be on one of these branches
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from stagetag.errors import StagetagError
+from stagetag.events import Kind
+from stagetag.grammar import NAME_RE
+from stagetag.settings import Settings
+from stagetag.state import RegistryState
+from stagetag.writes import NewTag
+from stagetag.yamlio import Located
+
+
+@dataclass(frozen=True)
+class Protection:
+    actors: tuple[str, ...] | None = None
+    branches: tuple[str, ...] | None = None
+
+
+@dataclass(frozen=True)
+class PromotionPolicy:
+    order: tuple[str, ...] = ()
+    protected: dict[str, Protection] = field(default_factory=dict)
+
+
+def load_policy(settings: Settings) -> PromotionPolicy:
+    section = settings.section("promotion", {"order", "protected"})
+    order = _names(settings, section, "order")
+    protected_section = section.get("protected", Located())
+    if not isinstance(protected_section, Located):
+        raise settings.error(section, "protected", "expected a mapping of stage: rules")
+    protected = {}
+    for stage, rules in protected_section.items():
+        if not isinstance(rules, Located):
+            raise settings.error(protected_section, str(stage), "expected actors: and branches:")
+        for key in rules:
+            if key not in ("actors", "branches"):
+                raise settings.error(rules, str(key), "unknown key (known: actors, branches)")
+        protected[str(stage)] = Protection(
+            actors=_names(settings, rules, "actors", plain=False) if "actors" in rules else None,
+            branches=_names(settings, rules, "branches", plain=False)
+            if "branches" in rules
+            else None,
+        )
+    return PromotionPolicy(order=order, protected=protected)
+
+
+def _names(settings: Settings, mapping: Located, key: str, plain: bool = True) -> tuple[str, ...]:
+    value = mapping.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise settings.error(mapping, key, "expected a list of names")
+    if plain:
+        for name in value:
+            if not NAME_RE.match(name):
+                raise settings.error(mapping, key, f"{name!r} is not a valid stage name")
+    return tuple(value)
+
+
+def check_promotion(
+    policy: PromotionPolicy,
+    state: RegistryState,
+    tags: tuple[NewTag, ...],
+    actor: str | None,
+    on_branch: Callable[[str, str], bool],
+    force: bool,
+) -> None:
+    """Raise StagetagError for the first tag the policy forbids. `--force` lifts the order,
+    never the actor or branch limits."""
+    for tag in tags:
+        if tag.stage is None:
+            continue
+        rules = policy.protected.get(tag.stage)
+        if rules is not None:
+            _check_protection(tag, rules, actor, on_branch)
+        if tag.event is Kind.ASSIGNMENT and not force:
+            _check_order(policy, state, tag)
+
+
+def _check_protection(
+    tag: NewTag, rules: Protection, actor: str | None, on_branch: Callable[[str, str], bool]
+) -> None:
+    if rules.actors is not None:
+        allowed = {a.casefold() for a in rules.actors}
+        if actor is None or actor.casefold() not in allowed:
+            raise StagetagError(
+                f"stage {tag.stage!r} is protected: only {', '.join(rules.actors)} may change it "
+                f"(actor: {actor or 'unknown'})"
+            )
+    if rules.branches is not None and not any(on_branch(tag.target, b) for b in rules.branches):
+        raise StagetagError(
+            f"stage {tag.stage!r} is protected: commit {tag.target[:7]} is not on "
+            f"{', '.join(rules.branches)}"
+        )
+
+
+def _check_order(policy: PromotionPolicy, state: RegistryState, tag: NewTag) -> None:
+    if tag.stage not in policy.order:
+        return
+    index = policy.order.index(tag.stage)
+    if index == 0:
+        return
+    before = policy.order[index - 1]
+    artifact = state.artifacts.get(tag.artifact)
+    versions = [v for v in artifact.versions if v.version == tag.version] if artifact else []
+    if not any(before in v.stages and v.stages[before].assignments for v in versions):
+        raise StagetagError(
+            f"{tag.artifact} {tag.version} cannot enter {tag.stage!r} before {before!r} "
+            f"(promotion order: {' -> '.join(policy.order)}); use --force to skip the order"
+        )

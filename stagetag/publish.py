@@ -1,0 +1,166 @@
+"""Create planned tags and push them so that parallel runs cannot collide.
+
+Without `--push` tags are only created locally, as GTO does. With it:
+
+1. fetch the remote's tags (and stagetag's per-artifact counter refs) before planning, so
+   the next `#N` is computed from what the remote has;
+2. push one tag per push (a registration before the assignment that needs it), together
+   with a compare-and-swap of `refs/stagetag/counters/<artifact>`: two runs that planned
+   from the same state cannot both succeed, even for different stages;
+3. when the remote says someone else was first, delete the local tags not on the remote,
+   wait a jittered, growing moment, fetch again, plan again, and retry a bounded number of
+   times. Whatever happens, no local tag is left that the remote does not have.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import NamedTuple
+
+from stagetag import gitio
+from stagetag.errors import StagetagError
+from stagetag.grammar import name_to_tag
+from stagetag.registry import Registry, load_registry
+from stagetag.writes import NewTag, Plan
+
+Planner = Callable[[Registry], Plan]
+Check = Callable[[Registry, Plan], None]
+
+ATTEMPTS = 12
+_BASE_DELAY = 0.1  # seconds; doubled each attempt, capped, with full jitter
+_MAX_DELAY = 2.0
+
+
+class Outcome(NamedTuple):
+    plan: Plan
+    created: tuple[NewTag, ...]  # tags now in the local repository (and on the remote if pushed)
+    pushed: bool
+
+
+# How git reports a ref that changed since this run looked: someone else was first.
+_RACE_SIGNS = (
+    "already exists",
+    "stale info",
+    "fetch first",
+    "non-fast-forward",
+    "cannot lock ref",
+    "failed to update ref",
+    "incorrect old value",
+)
+
+
+class _Lost(Exception):
+    """The remote took a ref this run wanted: someone else was first."""
+
+
+def counter_ref(artifact: str) -> str:
+    """One ref per artifact; `/` is escaped so that `a` and `a/b` never clash as ref paths."""
+    return "refs/stagetag/counters/" + name_to_tag(artifact).replace("/", "%2F")
+
+
+def _fetched_counter_ref(remote: str, artifact: str) -> str:
+    return counter_ref(artifact).replace("refs/stagetag/", f"refs/stagetag/remotes/{remote}/", 1)
+
+
+def apply(
+    root: Path,
+    planner: Planner,
+    check: Check,
+    push: bool = False,
+    remote: str = "origin",
+    dry_run: bool = False,
+    attempts: int = ATTEMPTS,
+) -> Outcome:
+    """Plan with `planner` on fresh state, vet with `check`, then create (and push)."""
+    for attempt in range(attempts):
+        if push:
+            _fetch(root, remote)
+        registry = load_registry(root)
+        plan = planner(registry)
+        check(registry, plan)
+        if plan.noop or dry_run:
+            return Outcome(plan, (), False)
+        _wait_for_a_new_second(registry, plan)
+        try:
+            return _create_and_push(root, plan, push, remote)
+        except _Lost:
+            time.sleep(random.uniform(0, min(_MAX_DELAY, _BASE_DELAY * 2**attempt)))
+    raise StagetagError(
+        f"gave up after {attempts} attempts: parallel runs kept taking the next tag on "
+        f"{remote!r}; run again"
+    )
+
+
+def _wait_for_a_new_second(registry: Registry, plan: Plan, patience: float = 2.0) -> None:
+    """GTO orders events by whole tagger seconds and breaks ties by tag name, so a tag made in
+    the same second as the artifact's newest one may not win. Start a new second first (if
+    the newest tag is from the future, a skewed clock, waiting is bounded)."""
+    newest = max(
+        (
+            e.created_at.epoch
+            for t in plan.tags
+            if (artifact := registry.state.artifacts.get(t.artifact))
+            for e in artifact.events
+            if e.tag is not None
+        ),
+        default=0,
+    )
+    delay = newest + 1 - time.time()
+    if 0 < delay <= patience:
+        time.sleep(delay)
+
+
+def _fetch(root: Path, remote: str) -> None:
+    try:
+        gitio.fetch(
+            root,
+            remote,
+            "refs/tags/*:refs/tags/*",
+            f"+refs/stagetag/counters/*:refs/stagetag/remotes/{remote}/counters/*",
+        )
+    except StagetagError as e:
+        if "would clobber existing tag" in str(e):
+            raise StagetagError(
+                f"a local tag differs from the one on {remote!r}; compare `git tag` with "
+                f"`git ls-remote --tags {remote}` and delete the local one"
+            ) from None
+        raise
+
+
+def _create_and_push(root: Path, plan: Plan, push: bool, remote: str) -> Outcome:
+    created: list[NewTag] = []
+    pushed: list[NewTag] = []
+    try:
+        for tag in plan.tags:
+            gitio.create_tag(root, tag.name, tag.target, tag.message)
+            created.append(tag)
+        if push:
+            for tag in plan.tags:
+                _push_one(root, remote, tag)
+                pushed.append(tag)
+    except BaseException:
+        gitio.delete_tags(root, [t.name for t in created if t not in pushed])
+        raise
+    return Outcome(plan, tuple(created), push)
+
+
+def _push_one(root: Path, remote: str, tag: NewTag) -> None:
+    ref = counter_ref(tag.artifact)
+    fetched = _fetched_counter_ref(remote, tag.artifact)
+    expected = gitio.ref_value(root, fetched) or ""
+    tag_object = gitio.tag_object(root, tag.name)
+    result = gitio.push(
+        root,
+        remote,
+        [f"refs/tags/{tag.name}:refs/tags/{tag.name}", f"{tag_object}:{ref}"],
+        leases=[f"{ref}:{expected}"],
+    )
+    if not result.accepted:
+        causes = [r for r in result.rejections if "atomic" not in r]
+        if all(any(sign in r for sign in _RACE_SIGNS) for r in causes):
+            raise _Lost(", ".join(result.rejections))
+        raise StagetagError(f"{remote!r} refused tag {tag.name!r}: {'; '.join(causes)}")
+    gitio.update_ref(root, fetched, tag_object)

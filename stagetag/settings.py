@@ -1,0 +1,56 @@
+"""`stagetag.yaml`, the project's own config (never `.gto`, which GTO must keep reading).
+
+Values keep the line they came from, so every error can name the file, the line and the key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from stagetag import yamlio
+from stagetag.errors import StagetagError
+from stagetag.yamlio import Located
+
+SETTINGS_FILE = "stagetag.yaml"
+
+
+class Settings:
+    """The parsed file plus where each value came from, for one-line errors."""
+
+    def __init__(self, path: Path, data: Located) -> None:
+        self.path = path
+        self.data = data
+
+    def error(self, mapping: Located, key: str, problem: str) -> StagetagError:
+        line = getattr(mapping, "lines", {}).get(key)
+        where = f"{self.path}:{line}" if line else str(self.path)
+        return StagetagError(f"{where}: {key}: {problem}")
+
+    def section(self, key: str, allowed: set[str]) -> Located:
+        """A top-level mapping, with unknown keys refused."""
+        value = self.data.get(key, Located())
+        if not isinstance(value, dict):
+            raise self.error(self.data, key, "expected a mapping")
+        section = value if isinstance(value, Located) else Located(value)
+        for name in section:
+            if name not in allowed:
+                known = ", ".join(sorted(allowed))
+                raise self.error(section, str(name), f"unknown key (known: {known})")
+        return section
+
+
+def load_settings(root: Path, path: Path | None = None) -> Settings:
+    """Read `stagetag.yaml` at the repository root (or `path`); an absent file is empty."""
+    path = path or root / SETTINGS_FILE
+    if not path.is_file():
+        return Settings(path, Located())
+    try:
+        data = yamlio.load(path.read_text(encoding="utf-8"))
+    except yamlio.MarkedYAMLError as e:
+        line = e.problem_mark.line + 1 if e.problem_mark else "?"
+        raise StagetagError(f"{path}:{line}: not valid YAML ({e.problem})") from e
+    if data is None:
+        return Settings(path, Located())
+    if not isinstance(data, Located):
+        raise StagetagError(f"{path}: expected a mapping at the top level")
+    return Settings(path, data)
