@@ -1,0 +1,149 @@
+"""The write commands as one call, `perform(request)`, shared by the CLI and the CI action."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from stagetag import gitio
+from stagetag.errors import StagetagError
+from stagetag.policy import check_promotion, load_policy
+from stagetag.publish import Outcome, apply
+from stagetag.registry import Registry
+from stagetag.settings import load_settings
+from stagetag.writes import (
+    Plan,
+    plan_assign,
+    plan_deprecate,
+    plan_deregister,
+    plan_register,
+    plan_rollback,
+    plan_unassign,
+)
+
+Command = Literal["register", "assign", "unassign", "deregister", "deprecate", "rollback"]
+COMMANDS: tuple[Command, ...] = (
+    "register",
+    "assign",
+    "unassign",
+    "deregister",
+    "deprecate",
+    "rollback",
+)
+
+
+@dataclass(frozen=True)
+class WriteRequest:
+    """What to write, as the CLI and the action take it. `simple=None` is GTO's `auto`."""
+
+    command: Command
+    name: str
+    ref: str | None = None
+    version: str | None = None
+    stage: str | None = None
+    message: str | None = None
+    simple: bool | None = None
+    force: bool = False
+    bump: str | None = None
+    skip_registration: bool = False
+    to_version: str | None = None
+    push: bool = False
+    remote: str = "origin"
+    dry_run: bool = False
+    actor: str | None = None
+
+
+def perform(repo: Path, request: WriteRequest) -> Outcome:
+    """Plan on fresh state, check the promotion policy, create and (maybe) push."""
+    root = gitio.repo_root(repo)
+    policy = load_policy(load_settings(root))
+
+    def on_branch(commit: str, branch: str) -> bool:
+        refs = (f"refs/remotes/{request.remote}/{branch}", f"refs/heads/{branch}")
+        return any(
+            gitio.ref_value(root, ref) and gitio.is_ancestor(root, commit, ref) for ref in refs
+        )
+
+    def check(registry: Registry, plan: Plan) -> None:
+        check_promotion(policy, registry.state, plan.tags, request.actor, on_branch, request.force)
+
+    return apply(
+        root,
+        planner(request),
+        check,
+        push=request.push,
+        remote=request.remote,
+        dry_run=request.dry_run,
+    )
+
+
+def _needs(request: WriteRequest, *fields: str) -> None:
+    for field in fields:
+        if not getattr(request, field):
+            raise StagetagError(f"{request.command} needs a {field.replace('_', ' ')}")
+
+
+def planner(request: WriteRequest) -> Callable[[Registry], Plan]:
+    """The plan function for a request; it runs again on fresh state after a lost race."""
+    r = request
+
+    def commit(registry: Registry) -> str:
+        return gitio.resolve_commit(registry.root, r.ref or "HEAD")
+
+    if r.command == "register":
+        return lambda reg: plan_register(
+            reg,
+            r.name,
+            commit(reg),
+            version=r.version,
+            bump_part=r.bump,
+            message=r.message,
+            simple=True if r.simple is None else r.simple,
+            force=r.force,
+        )
+    if r.command == "assign":
+        _needs(r, "stage")
+        assert r.stage is not None
+        stage = r.stage
+        existing = r.version if r.ref is None else None
+        return lambda reg: plan_assign(
+            reg,
+            r.name,
+            stage,
+            commit=None if existing else commit(reg),
+            version=existing,
+            new_version=r.version if r.ref is not None else None,
+            message=r.message,
+            simple=bool(r.simple),
+            force=r.force,
+            skip_registration=r.skip_registration,
+        )
+    if r.command == "unassign":
+        _needs(r, "version", "stage")
+        assert r.version is not None and r.stage is not None
+        version, stage = r.version, r.stage
+        return lambda reg: plan_unassign(
+            reg, r.name, version, stage, message=r.message, simple=bool(r.simple), force=r.force
+        )
+    if r.command == "deregister":
+        _needs(r, "version")
+        assert r.version is not None
+        version = r.version
+        return lambda reg: plan_deregister(
+            reg,
+            r.name,
+            version,
+            message=r.message,
+            simple=True if r.simple is None else r.simple,
+            force=r.force,
+        )
+    if r.command == "deprecate":
+        return lambda reg: plan_deprecate(
+            reg, r.name, commit(reg), message=r.message, simple=r.simple, force=r.force
+        )
+    _needs(r, "stage")
+    assert r.stage is not None
+    stage = r.stage
+    return lambda reg: plan_rollback(reg, r.name, stage, to_version=r.to_version, message=r.message)
