@@ -146,9 +146,10 @@ def check_artifact(value: str) -> str:
             )
         folder, _, name = value.rpartition(SEPARATOR_IN_NAME)
         if not NAME_RE.match(name):
+            part = "the name after the folder" if folder else "it"
             raise StagetagError(
-                f"invalid artifact name {value!r}: the name after the folder must use letters, "
-                "digits, '_', '-' and '/', starting and ending with a letter or digit"
+                f"invalid artifact name {value!r}: {part} must use letters, digits, '_', '-' "
+                "and '/', and start and end with a letter or digit"
             )
         raise StagetagError(
             f"invalid artifact name {value!r}: the folder {folder!r} may use letters, digits, "

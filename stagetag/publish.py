@@ -15,6 +15,7 @@ Without `--push` tags are only created locally, as GTO does. With it:
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -62,7 +63,14 @@ def counter_ref(artifact: str) -> str:
 
 
 def _fetched_counter_ref(remote: str, artifact: str) -> str:
-    return counter_ref(artifact).replace("refs/stagetag/", f"refs/stagetag/remotes/{remote}/", 1)
+    """Where the remote's counter is kept locally; a remote given as a URL gets a safe name."""
+    return counter_ref(artifact).replace(
+        "refs/stagetag/", f"refs/stagetag/remotes/{_ref_safe(remote)}/", 1
+    )
+
+
+def _ref_safe(remote: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", remote).strip("._") or "remote"
 
 
 def apply(
@@ -119,7 +127,7 @@ def _fetch(root: Path, remote: str) -> None:
             root,
             remote,
             "refs/tags/*:refs/tags/*",
-            f"+refs/stagetag/counters/*:refs/stagetag/remotes/{remote}/counters/*",
+            f"+refs/stagetag/counters/*:refs/stagetag/remotes/{_ref_safe(remote)}/counters/*",
         )
     except StagetagError as e:
         if "would clobber existing tag" in str(e):

@@ -1,0 +1,1 @@
+"""The deploy dispatcher: pushed stage tags to deployment jobs."""

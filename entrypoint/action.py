@@ -1,0 +1,207 @@
+"""The CI action: register a version or assign a stage from workflow inputs, push the tags,
+and report back to the CI system (outputs, summary, annotations).
+
+Inputs: command (register, assign, unassign, deregister, deprecate, rollback), name, ref,
+version, stage, message, push (default true), remote, token, dry_run, force, simple, bump,
+to, skip_registration, dispatch_workflow, dispatch_ref.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import click
+
+from entrypoint.ci import Platform
+from entrypoint.write_commands import outcome_record
+from stagetag import gitio
+from stagetag.commands import COMMANDS, WriteRequest, perform
+from stagetag.errors import StagetagError
+from stagetag.publish import Outcome
+
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off", ""}
+
+
+def flag(platform: Platform, name: str, default: bool) -> bool:
+    raw = platform.input(name).lower()
+    if not raw:
+        return default
+    if raw in _TRUE | _FALSE:
+        return raw in _TRUE
+    raise StagetagError(f"input {name!r} must be true or false, not {raw!r}")
+
+
+def request_from_inputs(platform: Platform, remote: str) -> WriteRequest:
+    command = platform.input("command") or "assign"
+    if command not in COMMANDS:
+        raise StagetagError(
+            f"input 'command' must be one of {', '.join(COMMANDS)}, not {command!r}"
+        )
+    name = platform.input("name")
+    if not name:
+        raise StagetagError("input 'name' is required: the artifact, e.g. 'churn' or 'dir:churn'")
+    simple = platform.input("simple").lower()
+    if simple not in ("", "auto", "true", "false"):
+        raise StagetagError(f"input 'simple' must be auto, true or false, not {simple!r}")
+    return WriteRequest(
+        command=command,
+        name=name,
+        ref=platform.input("ref") or None,
+        version=platform.input("version") or None,
+        stage=platform.input("stage") or None,
+        message=platform.input("message") or None,
+        simple=None if simple in ("", "auto") else simple == "true",
+        force=flag(platform, "force", False),
+        bump=platform.input("bump") or None,
+        skip_registration=flag(platform, "skip_registration", False),
+        to_version=platform.input("to") or None,
+        push=flag(platform, "push", True),
+        remote=remote,
+        dry_run=flag(platform, "dry_run", False),
+        actor=platform.actor,
+    )
+
+
+def configure_git(platform: Platform, token: str) -> str:
+    """Git settings for this process only (environment, never a file): trust the workspace,
+    a tagger identity if none is set, and the token as an HTTP header for the remote's host.
+    Returns the remote to push to."""
+    settings = [("safe.directory", str(platform.workspace.resolve()))]
+    identity = platform.identity()
+    if identity and not os.environ.get("GIT_COMMITTER_NAME"):
+        os.environ.setdefault("GIT_COMMITTER_NAME", identity[0])
+        os.environ.setdefault("GIT_COMMITTER_EMAIL", identity[1])
+    remote = platform.input("remote") or "origin"
+    if platform.kind == "gitlab" and token and not platform.input("remote"):
+        # The checkout's origin carries the job token, which may not push; use the plain URL.
+        remote = f"{platform.env['CI_SERVER_URL']}/{platform.env['CI_PROJECT_PATH']}.git"
+    if token:
+        url = remote if "://" in remote else _remote_url(platform, remote)
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https"):
+            user = "x-access-token" if platform.kind == "github" else "oauth2"
+            basic = base64.b64encode(f"{user}:{token}".encode()).decode()
+            key = f"http.{parts.scheme}://{parts.netloc.rpartition('@')[2]}/.extraheader"
+            settings += [(key, ""), (key, f"AUTHORIZATION: basic {basic}")]
+            platform.mask(basic)
+    count = int(os.environ.get("GIT_CONFIG_COUNT", "0"))
+    for index, (key, value) in enumerate(settings, start=count):
+        os.environ[f"GIT_CONFIG_KEY_{index}"] = key
+        os.environ[f"GIT_CONFIG_VALUE_{index}"] = value
+    os.environ["GIT_CONFIG_COUNT"] = str(count + len(settings))
+    return remote
+
+
+def _remote_url(platform: Platform, remote: str) -> str:
+    try:
+        return gitio.run_git(
+            platform.workspace,
+            "-c",
+            f"safe.directory={platform.workspace.resolve()}",
+            "remote",
+            "get-url",
+            "--",
+            remote,
+        ).strip()
+    except StagetagError:
+        return ""
+
+
+def markdown_cell(text: str) -> str:
+    """User text (a tag message) as one inert Markdown table cell."""
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return " ".join(escaped.replace("|", "\\|").replace("`", "\\`").split())
+
+
+def summary(outcome: Outcome, request: WriteRequest) -> str:
+    if outcome.plan.noop:
+        return f"### stagetag: nothing to do\n\n{outcome.plan.noop}.\n"
+    verb = "Would create" if request.dry_run else "Pushed" if outcome.pushed else "Created"
+    rows = "".join(
+        f"| `{t.name}` | {t.event.label} | `{t.target[:7]}` | {markdown_cell(t.message)} |\n"
+        for t in outcome.plan.tags
+    )
+    return (
+        f"### stagetag: {request.command} {request.name}\n\n{verb} these tags:\n\n"
+        f"| tag | event | commit | message |\n|---|---|---|---|\n{rows}"
+    )
+
+
+def dispatch_workflow(platform: Platform, token: str, workflow: str, tag: str) -> None:
+    """Start the deploy workflow explicitly: tags pushed with GITHUB_TOKEN start none."""
+    api = platform.env.get("GITHUB_API_URL", "https://api.github.com")
+    repository = platform.env.get("GITHUB_REPOSITORY", "")
+    ref = platform.input("dispatch_ref") or platform.env.get("GITHUB_REF_NAME", "main")
+    body = json.dumps({"ref": ref, "inputs": {"tag": tag}}).encode()
+    request = urllib.request.Request(
+        f"{api}/repos/{repository}/actions/workflows/{workflow}/dispatches",
+        data=body,
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Accept": "application/vnd.github+json",
+            "X-GitHub-Api-Version": "2022-11-28",
+            "Content-Type": "application/json",
+        },
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+    except urllib.error.HTTPError as e:
+        raise StagetagError(
+            f"could not start workflow {workflow!r} (HTTP {e.code}); give the job "
+            "'actions: write' permission and check that the workflow has workflow_dispatch"
+        ) from None
+    except urllib.error.URLError as e:
+        raise StagetagError(f"could not reach {api} to start {workflow!r}: {e.reason}") from None
+
+
+def run(platform: Platform) -> int:
+    token = platform.input("token")
+    platform.mask(token)
+    remote = configure_git(platform, token)
+    request = request_from_inputs(platform, remote)
+    outcome = perform(platform.workspace, request)
+    record = outcome_record(outcome)
+    outputs = {
+        "tag": record["tags"][-1] if record["tags"] else "",
+        "tags": " ".join(record["tags"]),
+        "event": record["event"] or "",
+        "name": record["name"] or "",
+        "version": record["version"] or "",
+        "stage": record["stage"] or "",
+        "commit": record["commit"] or "",
+        "created": "true" if record["created"] else "false",
+        "pushed": "true" if record["pushed"] else "false",
+    }
+    dotenv = Path(platform.input("dotenv") or "stagetag.env")
+    platform.set_outputs(outputs, dotenv=platform.workspace / dotenv)
+    platform.summarize(summary(outcome, request))
+    workflow = platform.input("dispatch_workflow")
+    if workflow and outcome.pushed and outputs["tag"]:
+        if not token:
+            raise StagetagError("input 'dispatch_workflow' needs 'token' to call the API")
+        dispatch_workflow(platform, token, workflow, outputs["tag"])
+        platform.notice(f"started workflow {workflow} for {outputs['tag']}")
+    for key, value in outputs.items():
+        print(f"{key}: {value}")
+    return 0
+
+
+@click.command("action", hidden=True)
+def action() -> None:
+    """Run as the CI action: inputs from INPUT_* (GitHub) or STAGETAG_* (GitLab) variables."""
+    platform = Platform.detect()
+    try:
+        sys.exit(run(platform))
+    except StagetagError as e:
+        platform.error(str(e))
+        sys.exit(1)
