@@ -1,7 +1,8 @@
 """The CI action: register a version or assign a stage from workflow inputs, push the tags,
 and report back to the CI system (outputs, summary, annotations).
 
-Inputs: command (register, assign, unassign, deregister, deprecate, rollback), name, ref,
+Inputs: command (register, assign, unassign, deregister, deprecate, rollback, or check-ref:
+gto-action's outputs for the triggering tag), name, ref,
 version, stage, message, push (default true), remote, token, dry_run, force, simple, bump,
 to, skip_registration, dispatch_workflow, dispatch_ref.
 """
@@ -19,12 +20,17 @@ from urllib.parse import urlsplit
 
 import click
 
+from dispatcher.context import artifact_annotations
+from dispatcher.refs import ensure_tags, triggering_refs
 from entrypoint.ci import Platform
 from entrypoint.write_commands import outcome_record
 from stagetag import gitio
 from stagetag.commands import COMMANDS, WriteRequest, perform
 from stagetag.errors import StagetagError
+from stagetag.events import Kind
 from stagetag.publish import Outcome
+from stagetag.registry import load_registry
+from stagetag.views import check_ref_events
 
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off", ""}
@@ -164,10 +170,46 @@ def dispatch_workflow(platform: Platform, token: str, workflow: str, tag: str) -
         raise StagetagError(f"could not reach {api} to start {workflow!r}: {e.reason}") from None
 
 
+def check_ref(platform: Platform, remote: str) -> int:
+    """gto-action's outputs for the triggering tag: event, name, version, stage, type, path,
+    description (the stage also for unassignments). Empty for anything but a GTO tag."""
+    refs = [platform.input("ref")] if platform.input("ref") else triggering_refs(platform.env)
+    root = gitio.repo_root(platform.workspace)
+    ensure_tags(root, refs, remote, fetch=True)
+    registry = load_registry(root, with_commits=False)
+    events = [e for ref in refs for e in check_ref_events(registry, ref)]
+    outputs = dict.fromkeys(
+        ("event", "name", "version", "stage", "type", "path", "description"), ""
+    )
+    if events:
+        event = events[0]
+        version = event.version if event.kind is not Kind.DEPRECATION else None
+        notes = artifact_annotations(
+            root, event.artifact, event.commit_hexsha, registry.config.index
+        )
+        outputs.update(
+            event=event.kind.label,
+            name=event.artifact,
+            version=version or "",
+            stage=event.stage or "",
+            type=notes["type"] or "",
+            path=notes["path"] or "",
+            description=notes["description"] or "",
+        )
+    platform.set_outputs(
+        outputs, dotenv=platform.workspace / (platform.input("dotenv") or "stagetag.env")
+    )
+    for key, value in outputs.items():
+        print(f"{key}: {value}")
+    return 0
+
+
 def run(platform: Platform) -> int:
     token = platform.input("token")
     platform.mask(token)
     remote = configure_git(platform, token)
+    if platform.input("command") == "check-ref":
+        return check_ref(platform, remote)
     request = request_from_inputs(platform, remote)
     outcome = perform(platform.workspace, request)
     record = outcome_record(outcome)

@@ -313,3 +313,7 @@ def remote_url(repo: Path, remote: str) -> str | None:
 
 def update_ref(repo: Path, ref: str, value: str) -> None:
     run_git(repo, "update-ref", ref, value)
+
+
+def is_shallow(repo: Path) -> bool:
+    return run_git(repo, "rev-parse", "--is-shallow-repository").strip() == "true"

@@ -38,16 +38,10 @@ class PromotionPolicy:
 def load_policy(settings: Settings) -> PromotionPolicy:
     section = settings.section("promotion", {"order", "protected"})
     order = _names(settings, section, "order")
-    protected_section = section.get("protected", Located())
-    if not isinstance(protected_section, Located):
-        raise settings.error(section, "protected", "expected a mapping of stage: rules")
+    protected_section = settings.mapping(section, "protected")
     protected = {}
-    for stage, rules in protected_section.items():
-        if not isinstance(rules, Located):
-            raise settings.error(protected_section, str(stage), "expected actors: and branches:")
-        for key in rules:
-            if key not in ("actors", "branches"):
-                raise settings.error(rules, str(key), "unknown key (known: actors, branches)")
+    for stage in protected_section:
+        rules = settings.mapping(protected_section, stage, {"actors", "branches"})
         protected[str(stage)] = Protection(
             actors=_names(settings, rules, "actors", plain=False) if "actors" in rules else None,
             branches=_names(settings, rules, "branches", plain=False)

@@ -12,6 +12,7 @@ from stagetag.errors import StagetagError
 from stagetag.yamlio import Located
 
 SETTINGS_FILE = "stagetag.yaml"
+SECTIONS = {"promotion", "deploy"}
 
 
 class Settings:
@@ -28,15 +29,20 @@ class Settings:
 
     def section(self, key: str, allowed: set[str]) -> Located:
         """A top-level mapping, with unknown keys refused."""
-        value = self.data.get(key, Located())
-        if not isinstance(value, dict):
-            raise self.error(self.data, key, "expected a mapping")
-        section = value if isinstance(value, Located) else Located(value)
-        for name in section:
-            if name not in allowed:
+        return self.mapping(self.data, key, allowed)
+
+    def mapping(self, parent: Located, key: str, allowed: set[str] | None = None) -> Located:
+        """`parent[key]` as a mapping (empty if absent); with `allowed`, other keys are refused."""
+        value = parent.get(key)
+        if value is None:
+            return Located()
+        if not isinstance(value, Located):
+            raise self.error(parent, key, "expected a mapping")
+        for name in value:
+            if allowed is not None and name not in allowed:
                 known = ", ".join(sorted(allowed))
-                raise self.error(section, str(name), f"unknown key (known: {known})")
-        return section
+                raise self.error(value, str(name), f"unknown key (known: {known})")
+        return value
 
 
 def load_settings(root: Path, path: Path | None = None) -> Settings:
@@ -53,4 +59,10 @@ def load_settings(root: Path, path: Path | None = None) -> Settings:
         return Settings(path, Located())
     if not isinstance(data, Located):
         raise StagetagError(f"{path}: expected a mapping at the top level")
-    return Settings(path, data)
+    settings = Settings(path, data)
+    for key in data:
+        if key not in SECTIONS:
+            raise settings.error(
+                data, key, f"unknown section (known: {', '.join(sorted(SECTIONS))})"
+            )
+    return settings

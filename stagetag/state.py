@@ -295,6 +295,13 @@ class Artifact:
         ]
         return sort_versions(versions, sort)
 
+    def holder(self, stage: str) -> Version | None:
+        """The version that holds `stage`, as `show NAME#STAGE` reports it (last one wins)."""
+        holders = self.stage_holders(sort="timestamp").get(stage)
+        if not holders:
+            return None
+        return next((v for v in self.versions if v.version == holders[0].version), None)
+
     def held_stages(self) -> set[str]:
         """The stages some version holds now: `stage_holders()`'s keys, without ranking."""
         versions = self.get_versions(include_non_explicit=True, sort="timestamp")

@@ -166,14 +166,6 @@ def plan_register(
     return Plan((tag,))
 
 
-def holder_of(artifact: Artifact, stage: str) -> Version | None:
-    """The version `stagetag show NAME#STAGE` reports: the last assignment wins."""
-    holders = artifact.stage_holders(sort="timestamp").get(stage)
-    if not holders:
-        return None
-    return next((v for v in artifact.versions if v.version == holders[0].version), None)
-
-
 def plan_assign(
     registry: Registry,
     name: str,
@@ -217,7 +209,7 @@ def plan_assign(
             label = registration.tags[0].version
         else:
             label = target.version if target is not None else commit
-    current = holder_of(artifact, stage)
+    current = artifact.holder(stage)
     if current is not None and current.version == label and not force:
         return Plan((), f"{name} {label} already holds stage {stage}")
     tags.append(_assign_tag(namer, commit, label, stage, simple, message))

@@ -12,7 +12,7 @@ import yaml
 class Located(dict[str, Any]):
     """A YAML mapping that remembers the line of each key."""
 
-    lines: dict[str, int]
+    lines: dict[str, int] = {}  # noqa: RUF012 - replaced per instance by the loader
 
 
 class _Loader(yaml.SafeLoader):
@@ -22,6 +22,12 @@ class _Loader(yaml.SafeLoader):
         mapping.lines = {str(key.value): key.start_mark.line + 1 for key, _ in node.value}
         return mapping
 
+
+def _located_map(loader: _Loader, node: yaml.MappingNode) -> Located:
+    return loader.construct_mapping(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _located_map)
 
 # YAML 1.1 (PyYAML's default) also reads yes/no/on/off as booleans; YAML 1.2 does not, so a
 # stage named `on` stays a string, as it does for GTO's YAML 1.2 reader.

@@ -1,0 +1,108 @@
+"""`stagetag dispatch`: pushed stage tags in, deployment jobs out."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from dispatcher.config import load_deploy_config
+from dispatcher.plan import plan_dispatch
+from dispatcher.refs import ensure_tags, new_since, save_state, triggering_refs
+from dispatcher.runner import run_jobs
+from dispatcher.targets import FORMATS, render
+from entrypoint.ci import Platform
+from entrypoint.read_commands import open_registry, repo_option
+from stagetag import gitio
+from stagetag.settings import load_settings
+
+
+@click.command()
+@repo_option
+@click.argument("refs", nargs=-1)
+@click.option(
+    "--format",
+    "output",
+    type=click.Choice(FORMATS),
+    default="json",
+    show_default=True,
+    help="github: a job matrix; gitlab: a child pipeline; script; json: the plan.",
+)
+@click.option(
+    "-o",
+    "--output-file",
+    type=click.Path(path_type=Path),
+    help="Write the rendered jobs here instead of stdout.",
+)
+@click.option("--run", "run_here", is_flag=True, help="Run the planned commands here, in order.")
+@click.option(
+    "--since",
+    "state_file",
+    type=click.Path(path_type=Path),
+    help="Dispatch every GTO tag not listed in this state file.",
+)
+@click.option(
+    "--save-state",
+    "state_out",
+    type=click.Path(path_type=Path),
+    help="Write the current GTO tags here, for the next --since.",
+)
+@click.option("--remote", default="origin", show_default=True, help="Where to fetch tags from.")
+@click.option(
+    "--fetch/--no-fetch",
+    default=True,
+    show_default=True,
+    help="Fetch tags when the clone lacks them (shallow or lightweight).",
+)
+def dispatch(
+    repo: Path,
+    refs: tuple[str, ...],
+    output: str,
+    output_file: Path | None,
+    run_here: bool,
+    state_file: Path | None,
+    state_out: Path | None,
+    remote: str,
+    fetch: bool,
+) -> None:
+    """Plan deployments for pushed tags (REFS, else $GITHUB_REF or $CI_COMMIT_TAG) from the
+    `deploy:` section of stagetag.yaml, and render or run them.
+
+    \b
+      stagetag dispatch refs/tags/churn#prod#3 --format github
+      stagetag dispatch --run            # in a tag pipeline
+    """
+    root = gitio.repo_root(repo)
+    config = load_deploy_config(load_settings(root))
+    wanted = list(refs) or triggering_refs(os.environ)
+    if state_file is None:
+        ensure_tags(root, wanted, remote, fetch)
+    registry = open_registry(root, with_commits=True)
+    if state_file is not None:
+        wanted += new_since(registry.tags, state_file)
+    if not wanted:
+        click.echo(
+            "stagetag: no tag given and none in GITHUB_REF or CI_COMMIT_TAG: nothing to deploy",
+            err=True,
+        )
+    plan = plan_dispatch(registry, config, wanted)
+    for notice in plan.notices:
+        click.echo(f"stagetag: {notice}", err=True)
+    text = render(plan, output, config.templates)
+    if output_file is not None:
+        output_file.write_text(text, encoding="utf-8")
+    elif not run_here:
+        click.echo(text, nl=False)
+    platform = Platform.detect()
+    if output == "github" and platform.kind == "github":
+        platform.set_outputs({"matrix": text.strip(), "has_jobs": str(bool(plan.jobs)).lower()})
+    if state_out is not None:
+        save_state(registry.tags, state_out)
+    if run_here:
+        results = run_jobs(plan.jobs, str(root))
+        failed = [r for r in results if r.status != "ok"]
+        click.echo(f"stagetag: {len(results) - len(failed)} of {len(results)} jobs succeeded")
+        if failed:
+            sys.exit(1)
