@@ -16,7 +16,8 @@
         - match: "nlp/*"                 # a glob on the artifact name, and/or
           type: model                    # the artifact's type
           stages:
-            prod: {deploy: ./deploy-nlp.sh {{ name }} {{ version }}}
+            prod:
+              deploy: ./deploy-nlp.sh {{ name }} {{ version }}
 
 Command templates are Jinja, sandboxed, and every `{{ value }}` is shell-quoted.
 """

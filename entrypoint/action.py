@@ -1,8 +1,8 @@
 """The CI action: register a version or assign a stage from workflow inputs, push the tags,
 and report back to the CI system (outputs, summary, annotations).
 
-Inputs: command (register, assign, unassign, deregister, deprecate, rollback, or check-ref:
-gto-action's outputs for the triggering tag), name, ref,
+Inputs: command (register, assign, unassign, deregister, deprecate, rollback; check-ref:
+gto-action's outputs for the triggering tag; dispatch: the deployment matrix), name, ref,
 version, stage, message, push (default true), remote, token, dry_run, force, simple, bump,
 to, skip_registration, dispatch_workflow, dispatch_ref.
 """
@@ -20,8 +20,11 @@ from urllib.parse import urlsplit
 
 import click
 
+from dispatcher.config import load_deploy_config
 from dispatcher.context import artifact_annotations
+from dispatcher.plan import plan_dispatch
 from dispatcher.refs import ensure_tags, triggering_refs
+from dispatcher.targets import render
 from entrypoint.ci import Platform
 from entrypoint.write_commands import outcome_record
 from stagetag import gitio
@@ -30,6 +33,7 @@ from stagetag.errors import StagetagError
 from stagetag.events import Kind
 from stagetag.publish import Outcome
 from stagetag.registry import load_registry
+from stagetag.settings import load_settings
 from stagetag.views import check_ref_events
 
 _TRUE = {"true", "yes", "1", "on"}
@@ -204,12 +208,36 @@ def check_ref(platform: Platform, remote: str) -> int:
     return 0
 
 
+def dispatch(platform: Platform, remote: str) -> int:
+    """Plan deployments for the triggering tag: outputs `matrix` (for fromJSON) and
+    `has_jobs`, and the plan in the job summary."""
+    refs = [platform.input("ref")] if platform.input("ref") else triggering_refs(platform.env)
+    root = gitio.repo_root(platform.workspace)
+    ensure_tags(root, refs, remote, fetch=True)
+    config = load_deploy_config(load_settings(root))
+    plan = plan_dispatch(load_registry(root), config, refs)
+    for notice in plan.notices:
+        platform.notice(notice)
+    matrix = render(plan, "github", config.templates).strip()
+    platform.set_outputs({"matrix": matrix, "has_jobs": str(bool(plan.jobs)).lower()})
+    rows = "".join(f"| {markdown_cell(job.title)} |\n" for job in plan.jobs)
+    platform.summarize(
+        f"### stagetag: deployments\n\n| job |\n|---|\n{rows}"
+        if rows
+        else "### stagetag: nothing to deploy\n"
+    )
+    print(matrix)
+    return 0
+
+
 def run(platform: Platform) -> int:
     token = platform.input("token")
     platform.mask(token)
     remote = configure_git(platform, token)
     if platform.input("command") == "check-ref":
         return check_ref(platform, remote)
+    if platform.input("command") == "dispatch":
+        return dispatch(platform, remote)
     request = request_from_inputs(platform, remote)
     outcome = perform(platform.workspace, request)
     record = outcome_record(outcome)
