@@ -1,51 +1,76 @@
 #!/usr/bin/env bash
-# The whole flow on a throwaway example: a repository with a bare remote, a small model
-# registry in Git tags, and what stagetag reads from it.
+# The whole flow on a throwaway example: a repository with a bare remote, versions registered
+# and stages assigned with stagetag (pushed, as the CI action does), the pushed tags
+# dispatched to deployment jobs, and the registry that results.
 set -euo pipefail
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/stagetag-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export GIT_AUTHOR_NAME="Demo User" GIT_AUTHOR_EMAIL="demo@example.com"
 export GIT_COMMITTER_NAME="Demo User" GIT_COMMITTER_EMAIL="demo@example.com"
+export GIT_CONFIG_GLOBAL=/dev/null GIT_CONFIG_NOSYSTEM=1
 
-# A clock a minute per step, so the example reads like weeks of work, not one second.
-clock=$(( $(date +%s) - 86400 ))
-tick() { clock=$((clock + 60)); export GIT_AUTHOR_DATE="$clock +0000" GIT_COMMITTER_DATE="$clock +0000"; }
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; "$@"; }
-commit() { tick; mkdir -p "$(dirname "$1")"; echo "$2" > "$1"; git add -A; git commit -qm "$2"; }
-tag() { tick; git tag -a "$1" -m "$2" --cleanup=verbatim "${3:-HEAD}"; }
+commit() { mkdir -p "$(dirname "$1")"; echo "$2" > "$1"; git add -A; git commit -qm "$2"; git push -q origin main; }
 
 git init -q --bare "$work/origin.git"
 git init -q -b main "$work/repo"
 cd "$work/repo"
 git remote add origin "$work/origin.git"
 
-echo "Example registry in $work/repo: churn and fraud models, one in a monorepo folder."
+# The project's config: what each stage deploys, and the promotion rules.
+cat > stagetag.yaml <<'YAML'
+deploy:
+  stages:
+    staging:
+      deploy: ./deploy.sh {{ name }} {{ version }} {{ stage }} {{ path }}
+    prod:
+      environment: production
+      deploy: ./deploy.sh {{ name }} {{ version }} {{ stage }} {{ path }}
+      undeploy: ./undeploy.sh {{ name }} {{ stage }}
+promotion:
+  order: [staging, prod]
+YAML
+printf 'stages: [staging, prod]\n' > .gto
+printf '#!/bin/sh\necho "  deploying: $*"\n' > deploy.sh
+printf '#!/bin/sh\necho "  tearing down: $*"\n' > undeploy.sh
+chmod +x deploy.sh undeploy.sh
+mkdir -p teams/risk
+printf 'artifacts:\n  fraud:\n    path: models/fraud.pkl\n    type: model\n    desc: Fraud detector\n' \
+    > teams/risk/dvc.yaml
 commit models/churn.txt "churn model, first training"
-tag churn@v1.0.0 "Registering artifact churn version v1.0.0"
-tag "churn#dev#1" "Assigning stage dev to artifact churn version v1.0.0"
+
+echo "A scratch repository at $work/repo with a bare remote; tags are pushed as CI would."
+step stagetag register churn --push
+step stagetag assign churn --stage staging --version v0.0.1 --push
+step stagetag assign churn --stage prod --version v0.0.1 --push
 commit models/churn.txt "churn model, retrained"
-tag churn@v1.1.0 "Registering artifact churn version v1.1.0"
-tag "churn#dev#2" "Assigning stage dev to artifact churn version v1.1.0"
-tag "churn#staging#3" "Assigning stage staging to artifact churn version v1.1.0"
-tag "churn#prod#4" "Assigning stage prod to artifact churn version v1.1.0"
-commit teams/risk/fraud.txt "fraud model"
-tag "teams/risk=fraud@v0.1.0" "Registering artifact teams/risk:fraud version v0.1.0"
-tag "teams/risk=fraud#staging#1" "Assigning stage staging to artifact teams/risk:fraud version v0.1.0"
-commit models/churn.txt "churn model, rc"
-tag churn@v1.2.0-rc.1 "Registering artifact churn version v1.2.0-rc.1"
-tag "churn#prod#5" "Assigning stage prod to artifact churn version v1.2.0-rc.1"
-tag "churn#prod!#6" "Unassigning stage 'prod' to artifact 'churn' version 'v1.2.0-rc.1'"
-commit legacy/old.txt "an old model"
-tag legacy@v0.0.1 "Registering artifact legacy version v0.0.1"
-tag legacy@deprecated "Deprecating artifact 'legacy'"
-git push -q origin main --tags
+step stagetag assign churn --stage staging --push          # registers v0.0.2 first
+echo
+echo "The promotion order refuses prod for a version that skipped staging:"
+commit models/churn.txt "churn model, untested"
+step stagetag register churn --bump-minor --push
+step stagetag assign churn --stage prod --version v0.1.0 --push || true
+step stagetag assign churn --stage prod --version v0.0.2 --push
+step stagetag assign teams/risk:fraud --stage staging --push
 
 echo
-echo "prod was given to v1.2.0-rc.1 and taken back: GTO falls back to the previous holder."
+echo "A pushed stage tag becomes deployment jobs (the dispatcher reads the tag, checks it is"
+echo "still current, and renders jobs from stagetag.yaml):"
+prod_tag=$(git tag --list 'churn#prod#*' --sort=-taggerdate | head -n 1)
+step stagetag dispatch "refs/tags/$prod_tag" --format github
+step stagetag dispatch "refs/tags/teams/risk=fraud#staging#1" --format gitlab
+step stagetag dispatch "refs/tags/$prod_tag" --run
+
+echo
+echo "Rolling prod back unassigns v0.0.2; GTO semantics give prod back to v0.0.1:"
+step stagetag rollback churn --stage prod --push
+rollback_tag=$(git tag --list 'churn#prod!*' | head -n 1)
+step stagetag dispatch "refs/tags/$rollback_tag" --run
+
+echo
+echo "The registry, as GTO would report it:"
 step stagetag show
 step stagetag show churn
-step stagetag show "churn#prod" --version
-step stagetag show -d --name
 step stagetag history churn
-step stagetag check-ref "refs/tags/teams/risk=fraud#staging#1" --json
+step stagetag check-ref "refs/tags/$prod_tag" --json

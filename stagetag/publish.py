@@ -33,6 +33,7 @@ Check = Callable[[Registry, Plan], None]
 ATTEMPTS = 12
 _BASE_DELAY = 0.1  # seconds; doubled each attempt, capped, with full jitter
 _MAX_DELAY = 2.0
+_CLOCK_MARGIN = 0.05
 
 
 class Outcome(NamedTuple):
@@ -116,7 +117,9 @@ def _wait_for_a_new_second(registry: Registry, plan: Plan, patience: float = 2.0
         ),
         default=0,
     )
-    delay = newest + 1 - time.time()
+    # git stamps tags with time(2), which on Linux reads a coarse clock that lags the precise
+    # one by up to a scheduler tick: wait a little past the second boundary.
+    delay = newest + 1 + _CLOCK_MARGIN - time.time()
     if 0 < delay <= patience:
         time.sleep(delay)
 
