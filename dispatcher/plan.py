@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from dispatcher.config import DeployConfig
-from dispatcher.context import artifact_annotations, event_context, version_context
+from dispatcher.context import event_context, version_context
 from dispatcher.render import render_command, render_text
+from stagetag.annotations import artifact_annotations
 from stagetag.events import Event, Kind
 from stagetag.grammar import parse_tag
 from stagetag.registry import Registry

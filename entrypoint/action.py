@@ -21,13 +21,13 @@ from urllib.parse import urlsplit
 import click
 
 from dispatcher.config import load_deploy_config
-from dispatcher.context import artifact_annotations
 from dispatcher.plan import plan_dispatch
 from dispatcher.refs import ensure_tags, triggering_refs
 from dispatcher.targets import render
 from entrypoint.ci import Platform
 from entrypoint.write_commands import outcome_record
 from stagetag import gitio
+from stagetag.annotations import artifact_annotations
 from stagetag.commands import COMMANDS, WriteRequest, perform
 from stagetag.errors import StagetagError
 from stagetag.events import Kind
