@@ -92,7 +92,10 @@ def configure_git(platform: Platform, token: str) -> str:
     remote = platform.input("remote") or "origin"
     if platform.kind == "gitlab" and token and not platform.input("remote"):
         # The checkout's origin carries the job token, which may not push; use the plain URL.
-        remote = f"{platform.env['CI_SERVER_URL']}/{platform.env['CI_PROJECT_PATH']}.git"
+        server, project = platform.env.get("CI_SERVER_URL"), platform.env.get("CI_PROJECT_PATH")
+        if not (server and project):
+            raise StagetagError("CI_SERVER_URL and CI_PROJECT_PATH are not set; give 'remote'")
+        remote = f"{server}/{project}.git"
     if token:
         url = remote if "://" in remote else _remote_url(platform, remote)
         parts = urlsplit(url)
@@ -275,3 +278,6 @@ def action() -> None:
     except StagetagError as e:
         platform.error(str(e))
         sys.exit(1)
+    except Exception as e:  # a bug: annotate the run, and keep the traceback for the report
+        platform.error(f"unexpected error ({type(e).__name__}: {e}); please report it")
+        raise

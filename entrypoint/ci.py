@@ -1,7 +1,8 @@
 """What differs between CI systems: where inputs come from and how results go back.
 
 GitHub: `INPUT_*` variables in, `$GITHUB_OUTPUT`, `$GITHUB_STEP_SUMMARY` and workflow
-commands out. GitLab: `STAGETAG_*` variables in, a dotenv report out. Anything else: the same
+commands out. GitLab: `STAGETAG_*` variables in, a dotenv report of `STAGETAG_OUT_*` out (a
+prefix of its own, so a later job's inputs are never overwritten). Anything else: the same
 `STAGETAG_*` variables in, outputs printed.
 """
 
@@ -81,7 +82,7 @@ class Platform:
 
     def set_outputs(self, outputs: Mapping[str, str], dotenv: Path | None = None) -> None:
         """Step outputs. GitHub: heredoc entries with a random delimiter, so no value can end
-        an entry early. GitLab: a dotenv report, one `STAGETAG_KEY=value` line each."""
+        an entry early. GitLab: a dotenv report, one `STAGETAG_OUT_KEY=value` line each."""
         if self.kind == "github" and self.env.get("GITHUB_OUTPUT"):
             delimiter = f"ghadelimiter_{uuid.uuid4()}"
             with open(self.env["GITHUB_OUTPUT"], "a", encoding="utf-8") as out:
@@ -92,7 +93,7 @@ class Platform:
         if self.kind == "gitlab" and dotenv is not None:
             with open(dotenv, "w", encoding="utf-8") as out:
                 for key, value in outputs.items():
-                    out.write(f"STAGETAG_{key.upper()}={' '.join(value.split())}\n")
+                    out.write(f"STAGETAG_OUT_{key.upper()}={' '.join(value.split())}\n")
             return
         for key, value in outputs.items():
             print(f"{key}={value}")

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from stagetag import gitio
+from stagetag.config import CONFIG_FILE
 from stagetag.errors import StagetagError
 from stagetag.policy import check_promotion, load_policy
 from stagetag.publish import Outcome, apply
@@ -58,6 +59,7 @@ class WriteRequest:
 def perform(repo: Path, request: WriteRequest) -> Outcome:
     """Plan on fresh state, check the promotion policy, create and (maybe) push."""
     root = gitio.repo_root(repo)
+    _check_checkout(root)
     policy = load_policy(load_settings(root))
 
     def on_branch(commit: str, branch: str) -> bool:
@@ -77,6 +79,21 @@ def perform(repo: Path, request: WriteRequest) -> Outcome:
         remote=request.remote,
         dry_run=request.dry_run,
     )
+
+
+def _check_checkout(root: Path) -> None:
+    """`.gto` is read from the working tree (as GTO does); a clone whose tree lacks the file
+    that HEAD has would let any stage through, so refuse to write from it."""
+    head = gitio.head_commit(root)
+    if (
+        head
+        and not (root / CONFIG_FILE).exists()
+        and gitio.read_files_at(root, [head], CONFIG_FILE)
+    ):
+        raise StagetagError(
+            f"{CONFIG_FILE} is in HEAD but not in the working tree at {root}; check the "
+            "repository out (e.g. git checkout -- .gto) so its stage list applies"
+        )
 
 
 def _needs(request: WriteRequest, *fields: str) -> None:

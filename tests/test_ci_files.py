@@ -1,0 +1,63 @@
+"""The files users copy or run in their CI pass the linters they are likely to run on them.
+
+A schema error in action.yml or a workflow only shows up on GitHub or GitLab, after a push;
+actionlint, zizmor and hadolint catch mistakes and unsafe patterns (unpinned actions,
+injection through inputs, unpinned packages) that no unit test of the entrypoint can.
+Each must report nothing. The tools come from the dev extra, beside this interpreter.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+WORKFLOWS = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
+GITLAB = [path for path in WORKFLOWS if path.name.endswith(".gitlab-ci.yml")]
+GITHUB = [path for path in WORKFLOWS if path not in GITLAB]
+
+
+def relative(paths: list[Path]) -> list[str]:
+    return [str(path.relative_to(ROOT)) for path in paths]
+
+
+def schema(name: str, paths: list[str]) -> list[str]:
+    return ["check-jsonschema", "--builtin-schema", f"vendor.{name}", *paths]
+
+
+CHECKS = {
+    "schema-action": schema("github-actions", ["action.yml"]),
+    "schema-github-workflows": schema("github-workflows", relative(GITHUB)),
+    "schema-gitlab-ci": schema("gitlab-ci", relative(GITLAB)),
+    "actionlint": ["actionlint", "-no-color", *relative(GITHUB)],
+    # .github/zizmor.yml holds the pinning policy; naming it keeps discovery rules out of play.
+    "zizmor": [
+        "zizmor",
+        "--offline",
+        "--no-progress",
+        "--color=never",
+        "--config",
+        ".github/zizmor.yml",
+        "action.yml",
+        *relative(GITHUB),
+    ],
+    "hadolint": ["hadolint", "--no-color", "Dockerfile"],
+}
+
+
+def test_examples_cover_both_platforms() -> None:
+    assert GITHUB and GITLAB
+
+
+@pytest.mark.parametrize("command", CHECKS.values(), ids=CHECKS.keys())
+def test_no_findings(command: list[str]) -> None:
+    tool = BIN / command[0]
+    assert tool.exists(), f"{command[0]} is missing from {BIN}: pip install -e '.[dev]'"
+    result = subprocess.run(
+        [str(tool), *command[1:]], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, f"{' '.join(command)}\n{result.stdout}{result.stderr}"
