@@ -31,10 +31,13 @@ from stagetag.annotations import artifact_annotations
 from stagetag.commands import COMMANDS, WriteRequest, perform
 from stagetag.errors import StagetagError
 from stagetag.events import Kind
+from stagetag.grammar import Shortcut
+from stagetag.markdown import artifact_markdown
+from stagetag.markdown import cell as markdown_cell
 from stagetag.publish import Outcome
 from stagetag.registry import load_registry
 from stagetag.settings import load_settings
-from stagetag.views import check_ref_events
+from stagetag.views import ShowOptions, artifact_view, check_ref_events
 
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off", ""}
@@ -128,12 +131,6 @@ def _remote_url(platform: Platform, remote: str) -> str:
         return ""
 
 
-def markdown_cell(text: str) -> str:
-    """User text (a tag message) as one inert Markdown table cell."""
-    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return " ".join(escaped.replace("|", "\\|").replace("`", "\\`").split())
-
-
 def summary(outcome: Outcome, request: WriteRequest) -> str:
     if outcome.plan.noop:
         return f"### stagetag: nothing to do\n\n{outcome.plan.noop}.\n"
@@ -146,6 +143,15 @@ def summary(outcome: Outcome, request: WriteRequest) -> str:
         f"### stagetag: {request.command} {request.name}\n\n{verb} these tags:\n\n"
         f"| tag | event | commit | message |\n|---|---|---|---|\n{rows}"
     )
+
+
+def artifact_summary(platform: Platform, request: WriteRequest) -> str:
+    """The artifact's versions and stages after the change, as `stagetag show NAME --md`."""
+    registry = load_registry(platform.workspace)
+    if request.name not in registry.state.artifacts:
+        return ""
+    rows = artifact_view(registry, Shortcut(request.name), ShowOptions())
+    return f"\n#### {markdown_cell(request.name)} now\n\n{artifact_markdown(rows)}"
 
 
 def dispatch_workflow(platform: Platform, token: str, workflow: str, tag: str) -> None:
@@ -257,7 +263,7 @@ def run(platform: Platform) -> int:
     }
     dotenv = Path(platform.input("dotenv") or "stagetag.env")
     platform.set_outputs(outputs, dotenv=platform.workspace / dotenv)
-    platform.summarize(summary(outcome, request))
+    platform.summarize(summary(outcome, request) + artifact_summary(platform, request))
     workflow = platform.input("dispatch_workflow")
     if workflow and outcome.pushed and outputs["tag"]:
         if not token:

@@ -9,7 +9,7 @@ import click
 
 from entrypoint.action import action
 from entrypoint.dispatch_command import dispatch
-from entrypoint.read_commands import check_ref, history, show, stages
+from entrypoint.read_commands import check_ref, dashboard, history, show, stages
 from entrypoint.write_commands import WRITE_COMMANDS
 from stagetag.errors import StagetagError
 
@@ -35,6 +35,6 @@ def main() -> None:
     """GTO-compatible model registry in Git tags."""
 
 
-for command in (show, history, check_ref, stages, *WRITE_COMMANDS, dispatch, action):
+for command in (show, history, check_ref, stages, dashboard, *WRITE_COMMANDS, dispatch, action):
     main.add_command(command)
 main.add_command(WRITE_COMMANDS[1], "promote")  # GTO's alias for assign

@@ -13,8 +13,10 @@ from typing import Any
 import click
 
 from entrypoint.output import emit_json, emit_lines, emit_table, warn
+from stagetag.dashboard import build_dashboard
 from stagetag.errors import StagetagError
 from stagetag.grammar import parse_shortcut
+from stagetag.markdown import artifact_markdown, history_markdown, registry_markdown
 from stagetag.registry import Registry, load_registry
 from stagetag.views import (
     ShowOptions,
@@ -61,6 +63,7 @@ def one_output(**flags: bool) -> None:
 @click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print GTO-compatible JSON.")
 @click.option("--plain", is_flag=True, help="Print the table (the default).")
+@click.option("--md", "as_markdown", is_flag=True, help="Print a Markdown table.")
 @click.option("--name", "show_name", is_flag=True, help="Print only artifact names.")
 @click.option("--version", "show_version", is_flag=True, help="Print only versions.")
 @click.option("--stage", "show_stage", is_flag=True, help="Print only stages.")
@@ -103,6 +106,7 @@ def show(
     name: str | None,
     as_json: bool,
     plain: bool,
+    as_markdown: bool,
     show_name: bool,
     show_version: bool,
     show_stage: bool,
@@ -152,7 +156,14 @@ def show(
     shortcut = parse_shortcut(name) if name else None
     annotate = frozenset([shortcut.name]) if shortcut and as_json else frozenset()
     registry = open_registry(repo, with_commits=True, annotate=annotate)
-    if shortcut is None:
+    if as_markdown:
+        click.echo(
+            registry_markdown(registry_view(registry, options), shown_stages(registry))
+            if shortcut is None
+            else artifact_markdown(artifact_view(registry, shortcut, options)),
+            nl=False,
+        )
+    elif shortcut is None:
         _show_registry(registry, options, as_json, field)
     else:
         _show_artifact(
@@ -219,17 +230,23 @@ def _show_artifact(
 @click.argument("name", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print GTO-compatible JSON.")
 @click.option("--plain", is_flag=True, help="Print the table (the default).")
+@click.option("--md", "as_markdown", is_flag=True, help="Print a Markdown table.")
 @click.option("--asc", "--ascending", "ascending", is_flag=True, help="Oldest first.")
-def history(repo: Path, name: str | None, as_json: bool, plain: bool, ascending: bool) -> None:
+def history(
+    repo: Path, name: str | None, as_json: bool, plain: bool, as_markdown: bool, ascending: bool
+) -> None:
     """Show every registry event, newest first.
 
     \b
       stagetag history churn --json
     """
-    one_output(json=as_json, plain=plain)
+    one_output(json=as_json, plain=plain, md=as_markdown)
     records = history_view(open_registry(repo, with_commits=False), name, ascending)
     if as_json:
         emit_json(records)
+        return
+    if as_markdown:
+        click.echo(history_markdown(records), nl=False)
         return
     keys = ["timestamp", "artifact", "event", "version", "stage", "commit", "ref"]
     rows = [
@@ -308,3 +325,28 @@ def stages(repo: Path, allowed: bool, used: bool, as_json: bool) -> None:
         emit_json(result)
     else:
         emit_lines(result or [])
+
+
+@click.command()
+@repo_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder to write the site into.",
+)
+@click.option(
+    "--remote",
+    default="origin",
+    show_default=True,
+    help="Remote whose GitHub or GitLab URL the pages link commits and tags to.",
+)
+def dashboard(repo: Path, output: Path, remote: str) -> None:
+    """Write a static dashboard of the registry: a models page and one page per model.
+
+    \b
+      stagetag dashboard -o site && open site/index.html
+    """
+    pages = build_dashboard(open_registry(repo, with_commits=True), output, remote)
+    click.echo(f"Wrote {len(pages)} pages to {output}")

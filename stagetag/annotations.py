@@ -63,33 +63,55 @@ def split_name(artifact: str) -> tuple[str, str]:
     return folder.rstrip("/"), name
 
 
-def artifact_annotations(root: Path, artifact: str, commit: str, index_file: str) -> dict[str, Any]:
+def artifact_annotations(root: Path, artifact: str, commit: str, index_file: str) -> Annotation:
     """type, path (from the repository root), description, labels and meta, where known."""
-    folder, name = split_name(artifact)
-    dvc_file = posixpath.join(folder, "dvc.yaml") if folder else "dvc.yaml"
-    found = gitio.read_files_at(root, [commit], dvc_file).get(commit)
-    entry = _dvc_entry(found, name) if found else None
-    if entry is not None:
-        path = entry.get("path")
+    return annotations_at(root, [(artifact, commit)], index_file)[(artifact, commit)]
+
+
+def annotations_at(
+    root: Path, wanted: list[tuple[str, str]], index_file: str
+) -> dict[tuple[str, str], Annotation]:
+    """Annotations of many (artifact, commit) pairs, with every file read in one batch."""
+    places = {pair: _dvc_file(pair[0]) for pair in wanted}
+    files = gitio.read_blobs(
+        root,
+        [(commit, path) for (_, commit), path in places.items()]
+        + [(commit, index_file) for _, commit in wanted],
+    )
+    found = {}
+    for (artifact, commit), dvc_file in places.items():
+        folder, name = split_name(artifact)
+        text = files.get((commit, dvc_file))
+        entry = _dvc_entry(text, name) if text else None
+        index_text = None if folder else files.get((commit, index_file))
+        index = parse_index(index_text) if index_text else None
+        found[(artifact, commit)] = _merge(folder, entry, index.get(name) if index else None)
+    return found
+
+
+def _dvc_file(artifact: str) -> str:
+    folder, _ = split_name(artifact)
+    return posixpath.join(folder, "dvc.yaml") if folder else "dvc.yaml"
+
+
+def _merge(folder: str, dvc: dict[str, Any] | None, gto: Annotation | None) -> Annotation:
+    if dvc is not None:
+        path = dvc.get("path")
         return {
-            "type": entry.get("type"),
+            "type": dvc.get("type"),
             "path": posixpath.normpath(posixpath.join(folder, path)) if path else None,
-            "description": entry.get("desc"),
-            "labels": entry.get("labels") or [],
-            "meta": entry.get("meta"),
+            "description": dvc.get("desc"),
+            "labels": dvc.get("labels") or [],
+            "meta": dvc.get("meta"),
         }
-    if not folder:
-        text = gitio.read_files_at(root, [commit], index_file).get(commit)
-        index = parse_index(text) if text else None
-        if index and name in index:
-            gto = index[name]
-            return {
-                "type": gto["type"],
-                "path": gto["path"],
-                "description": gto["description"] or None,
-                "labels": gto["labels"],
-                "meta": gto["custom"],
-            }
+    if gto is not None:
+        return {
+            "type": gto["type"],
+            "path": gto["path"],
+            "description": gto["description"] or None,
+            "labels": gto["labels"],
+            "meta": gto["custom"],
+        }
     return {"type": None, "path": None, "description": None, "labels": [], "meta": None}
 
 

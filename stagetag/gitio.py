@@ -185,11 +185,17 @@ def read_commits(repo: Path, hexshas: Iterable[str]) -> dict[str, CommitInfo]:
 
 def read_files_at(repo: Path, revs: Iterable[str], path: str) -> dict[str, str]:
     """The text of `path` at each rev where it exists, in one batch."""
-    wanted = list(dict.fromkeys(revs))
-    blobs = _cat_file_batch(repo, [f"{rev}:{path}" for rev in wanted])
+    found = read_blobs(repo, [(rev, path) for rev in revs])
+    return {rev: text for (rev, _), text in found.items()}
+
+
+def read_blobs(repo: Path, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
+    """The text of each (rev, path) that exists, in one batch."""
+    specs = list(dict.fromkeys(wanted))
+    blobs = _cat_file_batch(repo, [f"{rev}:{path}" for rev, path in specs])
     return {
-        rev: obj.data.decode()
-        for rev, obj in zip(wanted, blobs, strict=True)
+        spec: obj.data.decode(errors="replace")
+        for spec, obj in zip(specs, blobs, strict=True)
         if obj is not None and obj.kind == "blob"
     }
 
