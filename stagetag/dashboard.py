@@ -14,6 +14,7 @@ import jinja2
 
 from stagetag import gitio
 from stagetag.annotations import annotations_at
+from stagetag.events import isoformat
 from stagetag.hosting import Hosting, hosting_for
 from stagetag.registry import Registry
 from stagetag.views import ShowOptions, history_view, registry_view, short, shown_stages
@@ -108,7 +109,7 @@ def _versions(registry: Registry, name: str, hosting: Hosting | None) -> list[di
                     hosting.commit_url(version.commit_hexsha) if hosting else None,
                 ),
                 "author": event.author,
-                "date": event.created_at,
+                "date": isoformat(event.created_at),
                 "message": event.message,
                 "stages": held.get(version.version, []),
             }
