@@ -1,21 +1,48 @@
-"""The `stagetag` command line: one click group; each command lives in a module of its own."""
+"""The `stagetag` command line: one click group; each command lives in a module of its own,
+imported only when it runs (so that `stagetag show` pays for neither Jinja nor the action)."""
 
 from __future__ import annotations
 
 import gc
+import importlib
 import sys
 
 import click
 
-from entrypoint.action import action
-from entrypoint.dispatch_command import dispatch
-from entrypoint.read_commands import check_ref, dashboard, history, show, stages
-from entrypoint.write_commands import WRITE_COMMANDS
 from stagetag.errors import StagetagError
+
+COMMANDS = {
+    "show": "entrypoint.read_commands:show",
+    "history": "entrypoint.read_commands:history",
+    "check-ref": "entrypoint.read_commands:check_ref",
+    "stages": "entrypoint.read_commands:stages",
+    "dashboard": "entrypoint.dashboard_command:dashboard",
+    "register": "entrypoint.write_commands:register",
+    "assign": "entrypoint.write_commands:assign",
+    "promote": "entrypoint.write_commands:assign",  # GTO's alias
+    "unassign": "entrypoint.write_commands:unassign",
+    "deregister": "entrypoint.write_commands:deregister",
+    "deprecate": "entrypoint.write_commands:deprecate",
+    "rollback": "entrypoint.write_commands:rollback",
+    "dispatch": "entrypoint.dispatch_command:dispatch",
+    "action": "entrypoint.action:action",
+}
 
 
 class _Group(click.Group):
-    """Turns every StagetagError into one line on stderr and exit code 1, never a traceback."""
+    """Imports a command's module when it is used, and turns every StagetagError into one
+    line on stderr and exit code 1, never a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return [name for name in COMMANDS if name != "action"]  # `action` is for CI only
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = COMMANDS.get(cmd_name)
+        if target is None:
+            return None
+        module, _, attr = target.partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attr)
+        return command
 
     def invoke(self, ctx: click.Context) -> object:
         # A command builds a few objects per tag and frees none before it exits; Python's
@@ -33,8 +60,3 @@ class _Group(click.Group):
 @click.version_option(package_name="stagetag")
 def main() -> None:
     """GTO-compatible model registry in Git tags."""
-
-
-for command in (show, history, check_ref, stages, dashboard, *WRITE_COMMANDS, dispatch, action):
-    main.add_command(command)
-main.add_command(WRITE_COMMANDS[1], "promote")  # GTO's alias for assign

@@ -13,7 +13,6 @@ from typing import Any
 import click
 
 from entrypoint.output import emit_json, emit_lines, emit_table, warn
-from stagetag.dashboard import build_dashboard
 from stagetag.errors import StagetagError
 from stagetag.grammar import parse_shortcut
 from stagetag.markdown import artifact_markdown, history_markdown, registry_markdown
@@ -325,28 +324,3 @@ def stages(repo: Path, allowed: bool, used: bool, as_json: bool) -> None:
         emit_json(result)
     else:
         emit_lines(result or [])
-
-
-@click.command()
-@repo_option
-@click.option(
-    "-o",
-    "--output",
-    type=click.Path(path_type=Path),
-    required=True,
-    help="Folder to write the site into.",
-)
-@click.option(
-    "--remote",
-    default="origin",
-    show_default=True,
-    help="Remote whose GitHub or GitLab URL the pages link commits and tags to.",
-)
-def dashboard(repo: Path, output: Path, remote: str) -> None:
-    """Write a static dashboard of the registry: a models page and one page per model.
-
-    \b
-      stagetag dashboard -o site && open site/index.html
-    """
-    pages = build_dashboard(open_registry(repo, with_commits=True), output, remote)
-    click.echo(f"Wrote {len(pages)} pages to {output}")

@@ -212,6 +212,3 @@ def rollback(repo: Path, as_json: bool, **fields: Any) -> None:
       stagetag rollback churn --stage prod --push
     """
     _run(repo, as_json, command="rollback", **fields)
-
-
-WRITE_COMMANDS = (register, assign, unassign, deregister, deprecate, rollback)

@@ -1,0 +1,35 @@
+"""`stagetag dashboard`: the registry as a static site."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from entrypoint.read_commands import open_registry, repo_option
+from stagetag.dashboard import build_dashboard
+
+
+@click.command()
+@repo_option
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    required=True,
+    help="Folder to write the site into.",
+)
+@click.option(
+    "--remote",
+    default="origin",
+    show_default=True,
+    help="Remote whose GitHub or GitLab URL the pages link commits and tags to.",
+)
+def dashboard(repo: Path, output: Path, remote: str) -> None:
+    """Write a static dashboard of the registry: a models page and one page per model.
+
+    \b
+      stagetag dashboard -o site && open site/index.html
+    """
+    pages = build_dashboard(open_registry(repo, with_commits=True), output, remote)
+    click.echo(f"Wrote {len(pages)} pages to {output}")
