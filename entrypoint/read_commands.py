@@ -51,6 +51,17 @@ def open_registry(
     return registry
 
 
+def output_formats(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--json, --plain and --md, shared by the commands that print tables."""
+    for option in (
+        click.option("--md", "as_markdown", is_flag=True, help="Print a Markdown table."),
+        click.option("--plain", is_flag=True, help="Print the table (the default)."),
+        click.option("--json", "as_json", is_flag=True, help="Print GTO-compatible JSON."),
+    ):
+        command = option(command)
+    return command
+
+
 def one_output(**flags: bool) -> None:
     chosen = [f"--{name.replace('_', '-')}" for name, on in flags.items() if on]
     if len(chosen) > 1:
@@ -60,9 +71,7 @@ def one_output(**flags: bool) -> None:
 @click.command()
 @repo_option
 @click.argument("name", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Print GTO-compatible JSON.")
-@click.option("--plain", is_flag=True, help="Print the table (the default).")
-@click.option("--md", "as_markdown", is_flag=True, help="Print a Markdown table.")
+@output_formats
 @click.option("--name", "show_name", is_flag=True, help="Print only artifact names.")
 @click.option("--version", "show_version", is_flag=True, help="Print only versions.")
 @click.option("--stage", "show_stage", is_flag=True, help="Print only stages.")
@@ -227,9 +236,7 @@ def _show_artifact(
 @click.command()
 @repo_option
 @click.argument("name", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Print GTO-compatible JSON.")
-@click.option("--plain", is_flag=True, help="Print the table (the default).")
-@click.option("--md", "as_markdown", is_flag=True, help="Print a Markdown table.")
+@output_formats
 @click.option("--asc", "--ascending", "ascending", is_flag=True, help="Oldest first.")
 def history(
     repo: Path, name: str | None, as_json: bool, plain: bool, as_markdown: bool, ascending: bool
