@@ -52,6 +52,7 @@ COMMANDS = (
     Command(
         "stagetag check-ref --json", "stagetag", ("{stagetag}", "check-ref", "--json", "{ref}")
     ),
+    Command("stagetag dashboard", "stagetag", ("{stagetag}", "dashboard", "-o", "{scratch}/site")),
     Command(
         "gto show --json",
         "gto",
@@ -81,6 +82,8 @@ class Criterion:
 
 CRITERIA = (
     Criterion(50_000, "stagetag show --json", FLOOR, at_least=False, limit=3.0),
+    # The dashboard reads the same state as `show` and renders a page per artifact on top.
+    Criterion(50_000, "stagetag dashboard", "stagetag show --json", at_least=False, limit=2.0),
     Criterion(2_000, "gto show --json", "stagetag show --json", at_least=True, limit=30.0),
 )
 
