@@ -47,18 +47,14 @@ def ensure_tags(root: Path, refs: list[str], remote: str, fetch: bool) -> None:
     """Every GTO ref must be an annotated tag here. A shallow clone, or a checkout step that
     made the triggering tag lightweight, is repaired by fetching the tags once."""
     wanted = {r.removeprefix("refs/tags/") for r in refs if parse_tag(r)}
-    if not wanted:
+    if not wanted or not (_missing(root, wanted) or gitio.is_shallow(root)):
         return
-    if _missing(root, wanted) or gitio.is_shallow(root):
-        if not fetch:
-            missing = ", ".join(sorted(_missing(root, wanted))) or "registration tags"
-            raise StagetagError(f"this clone lacks {missing}; {FETCH_HINT}")
-        gitio.fetch(root, remote, "+refs/tags/*:refs/tags/*")
-    lightweight = {t.name for t in gitio.read_tags(root) if not t.annotated} & wanted
-    if lightweight:
-        raise StagetagError(
-            f"tag {sorted(lightweight)[0]!r} is lightweight here, so GTO ignores it; {FETCH_HINT}"
-        )
+    if not fetch:
+        missing = ", ".join(sorted(_missing(root, wanted))) or "registration tags"
+        raise StagetagError(f"this clone lacks {missing}; {FETCH_HINT}")
+    # A tag still absent or lightweight after this is so on the remote too: GTO ignores it,
+    # and the plan reports it as nothing to deploy.
+    gitio.fetch(root, remote, "+refs/tags/*:refs/tags/*")
 
 
 def _missing(root: Path, wanted: set[str]) -> set[str]:

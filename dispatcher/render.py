@@ -52,7 +52,7 @@ def _data_finalize(value: Any) -> str:
     if isinstance(value, Raw):
         return str(value)
     raise StagetagError(
-        f"a JSON/YAML template inserted {str(value)[:40]!r} as text; write it with "
+        f"a JSON or YAML template inserted {str(value)[:40]!r} as text; write values with "
         "`| tojson` or `| toyaml`"
     )
 
@@ -76,8 +76,8 @@ _TEXT = _environment(None)  # names (environment, concurrency group): data, neve
 def check_command_template(source: str) -> None:
     """Fail early, at config load, on a template that cannot compile."""
     try:
-        _COMMANDS.parse(source)
-    except jinja2.TemplateSyntaxError as e:
+        _COMMANDS.from_string(source)  # compiling also finds unknown filters and tests
+    except jinja2.TemplateError as e:
         raise StagetagError(f"template error: {e.message}") from None
 
 
@@ -110,5 +110,8 @@ def render_document(name: str, data: dict[str, Any], folder: Path | None) -> str
         return env.get_template(name).render(data)
     except jinja2.TemplateNotFound:
         raise StagetagError(f"template {name!r} not found in {', '.join(folders)}") from None
+    except jinja2.UndefinedError as e:
+        known = ", ".join(sorted(data))
+        raise StagetagError(f"template {name!r}: {e.message} (known: {known})") from None
     except jinja2.TemplateError as e:
         raise StagetagError(f"template {name!r}: {e}") from None

@@ -72,7 +72,10 @@ def gitlab_pipeline(plan: DispatchPlan) -> dict[str, Any]:
             },
             "resource_group": safe_name(job.concurrency),
             "timeout": f"{max(1, math.ceil(job.timeout / 60))} minutes",
-            "variables": job_variables(job),
+            # GitLab expands $VAR in variables; these values are data, so turn that off.
+            "variables": {
+                key: {"value": value, "expand": False} for key, value in job_variables(job).items()
+            },
             "script": [job.command],
         }
         if job.runs_on:
@@ -91,12 +94,15 @@ def plan_record(plan: DispatchPlan) -> dict[str, Any]:
 
 
 def render(plan: DispatchPlan, output: str, templates: Path | None) -> str:
+    # A command is shell text: a shell template writes it as is, a JSON or YAML template
+    # must serialize it like any other value.
+    command = Raw if output == "script" else str
     data: dict[str, Any] = {
         "plan": plan_record(plan),
         "matrix": {"include": [matrix_entry(job) for job in plan.jobs]},
         "pipeline": gitlab_pipeline(plan),
         "jobs": [
-            {**matrix_entry(job), "title": job.title, "command": Raw(job.command)}
+            {**matrix_entry(job), "title": job.title, "command": command(job.command)}
             for job in plan.jobs
         ],
     }

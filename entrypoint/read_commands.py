@@ -136,6 +136,7 @@ def show(
     one_output(
         json=as_json,
         plain=plain,
+        md=as_markdown,
         name=show_name,
         version=show_version,
         stage=show_stage,

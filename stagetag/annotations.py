@@ -89,6 +89,11 @@ def annotations_at(
     return found
 
 
+def _text(value: Any) -> str | None:
+    """A text field of dvc.yaml; anything else (a number, a list) is not used."""
+    return value if isinstance(value, str) and value else None
+
+
 def _dvc_file(artifact: str) -> str:
     folder, _ = split_name(artifact)
     return posixpath.join(folder, "dvc.yaml") if folder else "dvc.yaml"
@@ -96,12 +101,13 @@ def _dvc_file(artifact: str) -> str:
 
 def _merge(folder: str, dvc: dict[str, Any] | None, gto: Annotation | None) -> Annotation:
     if dvc is not None:
-        path = dvc.get("path")
+        path = _text(dvc.get("path"))
+        labels = dvc.get("labels")
         return {
-            "type": dvc.get("type"),
+            "type": _text(dvc.get("type")),
             "path": posixpath.normpath(posixpath.join(folder, path)) if path else None,
-            "description": dvc.get("desc"),
-            "labels": dvc.get("labels") or [],
+            "description": _text(dvc.get("desc")),
+            "labels": [str(v) for v in labels] if isinstance(labels, list) else [],
             "meta": dvc.get("meta"),
         }
     if gto is not None:

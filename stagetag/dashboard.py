@@ -6,27 +6,56 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import jinja2
 
 from stagetag import gitio
 from stagetag.annotations import annotations_at
 from stagetag.events import isoformat
+from stagetag.gitio import Stamp
 from stagetag.hosting import Hosting, hosting_for
 from stagetag.registry import Registry
-from stagetag.views import ShowOptions, history_view, registry_view, short, shown_stages
+from stagetag.state import Artifact
+from stagetag.views import ShowOptions, history_events, registry_view, short, shown_stages
 
 TEMPLATES = Path(__file__).with_name("templates")
 _STATIC = ("dashboard.css", "dashboard.js")
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     text: str
     url: str | None
+
+
+class When(NamedTuple):
+    iso: str  # ISO 8601, in the tagger's offset, for <time datetime>
+    shown: str  # the same, easier to read
+
+
+def _when(stamp: Stamp) -> When:
+    iso = isoformat(stamp)
+    return When(iso, iso.replace("T", " "))
+
+
+class VersionRow(NamedTuple):
+    version: str
+    stages: str
+    commit: Link
+    author: str
+    date: When
+    message: str
+
+
+class HistoryRow(NamedTuple):
+    date: When
+    event: str
+    version: str | None
+    stage: str | None
+    ref: Link
+    author: str
+    message: str
 
 
 def slug(name: str) -> str:
@@ -37,13 +66,14 @@ def slug(name: str) -> str:
 
 
 def build_dashboard(registry: Registry, output: Path, remote: str = "origin") -> list[Path]:
-    """Write the site into `output`; return the pages written."""
+    """Write the site into `output` (pages of artifacts that are gone are removed);
+    return the pages written."""
     hosting = hosting_for(gitio.remote_url(registry.root, remote))
     head = gitio.head_commit(registry.root) or ""
     wanted = [(name, head) for name in registry.state.artifacts] if head else []
     notes = annotations_at(registry.root, wanted, registry.config.index)
-    view = registry_view(registry, ShowOptions(deprecated=True))
     stages = shown_stages(registry)
+    view = registry_view(registry, ShowOptions(deprecated=True), stages)
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
@@ -51,79 +81,86 @@ def build_dashboard(registry: Registry, output: Path, remote: str = "origin") ->
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    output.mkdir(parents=True, exist_ok=True)
-    (output / "models").mkdir(exist_ok=True)
+    models_dir = output / "models"
+    models_dir.mkdir(parents=True, exist_ok=True)
+    for stale in models_dir.glob("*.html"):
+        stale.unlink()
     for static in _STATIC:
         shutil.copyfile(TEMPLATES / static, output / static)
     models = [
-        {
-            "name": name,
-            "page": f"models/{slug(name)}.html",
-            "latest": entry["version"],
-            "stages": [(stage, entry["stage"][stage]) for stage in stages],
-            "active": entry["active"],
-            "registered": entry["registered"],
-            **(notes.get((name, head)) or {"type": None, "description": None}),
-        }
-        for name, entry in sorted(view.items())
+        _model(name, entry, stages, notes.get((name, head))) for name, entry in sorted(view.items())
     ]
     pages = [output / "index.html"]
     pages[0].write_text(env.get_template("index.html.j2").render(models=models, stages=stages))
-    history = history_view(registry, None, ascending=False)
-    by_artifact: dict[str, list[dict[str, Any]]] = {}
-    for record in history:
-        by_artifact.setdefault(record["artifact"], []).append(record)
     template = env.get_template("model.html.j2")
     for model in models:
+        artifact = registry.state.artifacts[model["name"]]
         page = output / model["page"]
         page.write_text(
             template.render(
                 model=model,
-                versions=_versions(registry, model["name"], hosting),
-                history=[_history_row(r, hosting) for r in by_artifact.get(model["name"], [])],
+                versions=_versions(artifact, hosting),
+                history=_history(artifact, hosting),
             )
         )
         pages.append(page)
     return pages
 
 
-def _link(text: str, url: str | None) -> Link:
-    return Link(text, url)
+def _model(
+    name: str, entry: dict[str, Any], stages: list[str], notes: dict[str, Any] | None
+) -> dict[str, Any]:
+    held = [
+        (stage, short(entry["stage"][stage]) if entry["stage"][stage] else None) for stage in stages
+    ]
+    notes = notes or {}
+    words = [name, entry["version"] or "", notes.get("type") or "", notes.get("description") or ""]
+    words += [f"{stage} {version}" for stage, version in held if version]
+    return {
+        "name": name,
+        "page": f"models/{slug(name)}.html",
+        "latest": entry["version"],
+        "stages": held,
+        "active": entry["active"],
+        "registered": entry["registered"],
+        "type": notes.get("type"),
+        "description": notes.get("description"),
+        "search": " ".join(words).lower(),
+    }
 
 
-def _versions(registry: Registry, name: str, hosting: Hosting | None) -> list[dict[str, Any]]:
-    artifact = registry.state.artifacts[name]
-    holders = artifact.stage_holders(sort="timestamp")
+def _versions(artifact: Artifact, hosting: Hosting | None) -> list[VersionRow]:
     held: dict[str, list[str]] = {}
-    for stage, holds in holders.items():
+    for stage, holds in artifact.stage_holders(sort="timestamp").items():
         for hold in holds:
             held.setdefault(hold.version, []).append(stage)
     rows = []
     for version in artifact.get_versions(include_non_explicit=True, include_discovered=True):
         event = version.authoring_event
+        sha = version.commit_hexsha
         rows.append(
-            {
-                "version": short(version.version),
-                "commit": _link(
-                    version.commit_hexsha[:7],
-                    hosting.commit_url(version.commit_hexsha) if hosting else None,
-                ),
-                "author": event.author,
-                "date": isoformat(event.created_at),
-                "message": event.message,
-                "stages": held.get(version.version, []),
-            }
+            VersionRow(
+                short(version.version),
+                ", ".join(held.get(version.version, [])),
+                Link(sha[:7], hosting.commit_url(sha) if hosting else None),
+                event.author,
+                _when(event.created_at),
+                event.message,
+            )
         )
     return rows
 
 
-def _history_row(record: dict[str, Any], hosting: Hosting | None) -> dict[str, Any]:
-    ref = record["ref"]
-    return {
-        **record,
-        "version": short(record["version"]) if record["version"] else None,
-        "ref": _link(ref, hosting.tag_url(ref) if hosting else None),
-        "commit": _link(
-            record["commit"][:7], hosting.commit_url(record["commit"]) if hosting else None
-        ),
-    }
+def _history(artifact: Artifact, hosting: Hosting | None) -> list[HistoryRow]:
+    return [
+        HistoryRow(
+            _when(e.created_at),
+            e.kind.label,
+            short(e.version) if e.version else None,
+            e.stage,
+            Link(e.ref, hosting.tag_url(e.ref) if hosting else None),
+            e.author,
+            e.message,
+        )
+        for e in history_events([artifact])
+    ]

@@ -6,6 +6,7 @@ Key order, `null`s and string joins follow GTO's pydantic models field for field
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from stagetag.errors import StagetagError
@@ -53,9 +54,11 @@ def shown_stages(registry: Registry) -> list[str]:
     return list(allowed) if allowed is not None else registry.state.used_stages()
 
 
-def registry_view(registry: Registry, options: ShowOptions) -> dict[str, Record]:
+def registry_view(
+    registry: Registry, options: ShowOptions, stages: list[str] | None = None
+) -> dict[str, Record]:
     """`gto show --json`: latest version and stage holders of every artifact."""
-    stages = shown_stages(registry)
+    stages = shown_stages(registry) if stages is None else stages
     view = {}
     for name, artifact in registry.state.artifacts.items():
         if not (artifact.is_active or options.deprecated):
@@ -185,16 +188,18 @@ def version_record(version: Version) -> Record:
 
 def history_view(registry: Registry, name: str | None, ascending: bool) -> list[Record]:
     """`gto history --json`: every tag event, newest first, same-second ties by priority."""
-    events = [
-        e
-        for artifact in registry.state.artifacts.values()
-        for e in artifact.events
-        if e.kind is not Kind.COMMIT
-    ]
+    artifacts = [a for a in registry.state.artifacts.values() if name in (None, a.name)]
+    return [history_record(e) for e in history_events(artifacts, ascending)]
+
+
+def history_events(artifacts: Iterable[Artifact], ascending: bool = False) -> list[Event]:
+    """The tag events of these artifacts in GTO's history order (a stable sort by second and
+    priority, then reversed); for one artifact, the same order as in the full history."""
+    events = [e for artifact in artifacts for e in artifact.events if e.kind is not Kind.COMMIT]
     events.sort(key=lambda e: (e.created_at.epoch, e.kind.priority))
     if not ascending:
         events.reverse()
-    return [history_record(e) for e in events if name is None or e.artifact == name]
+    return events
 
 
 def history_record(event: Event) -> Record:

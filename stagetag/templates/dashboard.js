@@ -1,4 +1,5 @@
-// Filter the model tables as you type: a row stays when its text contains every word typed.
+// Filter the model tables as you type: a row stays when its search text (name, versions,
+// "stage version" pairs, type, description) contains every word typed.
 (function () {
   var input = document.getElementById("filter");
   if (!input) { return; }
@@ -6,7 +7,7 @@
     var words = input.value.toLowerCase().split(/\s+/).filter(Boolean);
     var rows = document.querySelectorAll("table.models tbody tr");
     for (var i = 0; i < rows.length; i++) {
-      var text = rows[i].textContent.toLowerCase();
+      var text = rows[i].getAttribute("data-search") || "";
       rows[i].hidden = !words.every(function (w) { return text.indexOf(w) !== -1; });
     }
     var deprecated = document.getElementById("deprecated");

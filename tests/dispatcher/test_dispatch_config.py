@@ -206,11 +206,6 @@ def test_user_template_pasting_text_is_a_clear_error(
     one_line_error(result, *words)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: jobs[].command is a Raw string, so a user YAML/JSON template may paste "
-    "{{ job.command }} unserialized; a tag message with a newline then injects YAML keys",
-)
 def test_user_yaml_template_cannot_paste_the_command(tagged: GitRepo) -> None:
     write(
         tagged.path / "stagetag.yaml",

@@ -124,11 +124,6 @@ def test_syntax_errors_are_caught_at_check_time() -> None:
             check_command_template(bad)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: check_command_template only parses, so an unknown filter passes config load "
-    "and fails later, at dispatch, without the file:line of the key",
-)
 def test_unknown_filter_is_caught_at_check_time() -> None:
     with pytest.raises(StagetagError, match="nosuchfilter"):
         check_command_template("deploy {{ name | nosuchfilter }}")

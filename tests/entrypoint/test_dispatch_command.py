@@ -175,11 +175,6 @@ def test_check_ref_gives_gto_action_outputs(
         assert f"{key}: {expected.get(key, '')}" in result.stdout.splitlines()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG?: gto-action gives empty outputs for a lightweight tag (gto-interop Part E); "
-    "check-ref mode fails instead ('is lightweight here') when the remote's tag is lightweight too",
-)
 def test_check_ref_on_a_lightweight_tag_is_empty(origin: Origin, tmp_path: Path) -> None:
     bare = tmp_path / "origin.git"
     subprocess.run(["git", "clone", "-q", "--mirror", str(origin.bare), str(bare)], check=True)

@@ -346,12 +346,6 @@ def test_filter_box_hides_rows_that_do_not_match(site: Site, browser: Any) -> No
     assert visible_names(browser) == {*EXPECTED_STAGES, "legacy"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the filter's placeholder offers 'name, version, stage or type', but a row's "
-    "text holds only the holder versions, not the stage names (those are column headers), so "
-    "typing a stage such as `dev` hides every model instead of those with a version in dev",
-)
 def test_filter_by_stage_name_keeps_models_holding_it(site: Site, browser: Any) -> None:
     from selenium.webdriver.common.by import By
 
@@ -571,12 +565,6 @@ def test_empty_registry_markdown(repo: GitRepo) -> None:
     assert stagetag("history", "--md", cwd=repo.path).stdout == "_Nothing found._\n"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: `show` leaves `md=as_markdown` out of its one_output(...) check "
-    "(entrypoint/read_commands.py), so `show --md --json` prints Markdown and exits 0, while "
-    "`history --md --json` is refused as two output flags",
-)
 def test_show_md_with_json_is_refused(site: Site) -> None:
     result = subprocess.run(
         ["stagetag", "show", "--md", "--json"], cwd=site.repo.path, capture_output=True, text=True
