@@ -60,11 +60,12 @@ def write_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
-def outcome_record(outcome: Outcome) -> dict[str, Any]:
-    """What a write did, for `--json` and the action's outputs."""
+def outcome_record(outcome: Outcome, dry_run: bool = False) -> dict[str, Any]:
+    """What a write did (or, in a dry run, would do), for `--json` and the action's outputs."""
     last = outcome.plan.tags[-1] if outcome.plan.tags else None
+    tags = outcome.plan.tags if dry_run else outcome.created
     return {
-        "tags": [t.name for t in outcome.created],
+        "tags": [t.name for t in tags],
         "created": bool(outcome.created),
         "event": last.event.label if last else None,
         "name": last.artifact if last else None,
@@ -81,7 +82,7 @@ def _run(repo: Path, as_json: bool, **fields: Any) -> None:
     request = WriteRequest(simple=None if simple == "auto" else simple == "true", **fields)
     outcome = perform(repo, request)
     if as_json:
-        emit_json(outcome_record(outcome))
+        emit_json(outcome_record(outcome, request.dry_run))
         return
     if outcome.plan.noop:
         click.echo(f"Nothing to do: {outcome.plan.noop}")

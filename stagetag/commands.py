@@ -78,6 +78,7 @@ def perform(repo: Path, request: WriteRequest) -> Outcome:
         push=request.push,
         remote=request.remote,
         dry_run=request.dry_run,
+        detail=frozenset([request.name]),  # deprecation targets the newest event's commit
     )
 
 

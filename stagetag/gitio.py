@@ -70,10 +70,18 @@ def run_git(repo: Path, *args: str, stdin: str | None = None) -> str:
     except FileNotFoundError as e:
         raise StagetagError("git is not installed or not on PATH") from e
     if result.returncode != 0:
-        detail = result.stderr.decode(errors="replace").strip().splitlines()
-        reason = detail[-1] if detail else f"exit code {result.returncode}"
+        reason = _reason(result.stderr.decode(errors="replace")) or f"exit {result.returncode}"
         raise StagetagError(f"git {args[0]} failed in {repo}: {reason}")
     return result.stdout.decode(errors="surrogateescape")
+
+
+def _reason(stderr: str) -> str:
+    """git's own explanation: its first `fatal:` or `error:` line, else its last line."""
+    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith(("fatal:", "error:")):
+            return line.partition(":")[2].strip()
+    return lines[-1] if lines else ""
 
 
 def repo_root(path: Path) -> Path:
@@ -265,9 +273,8 @@ def fetch(repo: Path, remote: str, *refspecs: str) -> None:
 
 class PushResult(NamedTuple):
     accepted: bool
-    rejections: tuple[
-        str, ...
-    ] = ()  # git's status of each rejected ref, e.g. "[rejected] (stale info)"
+    rejections: tuple[str, ...] = ()  # each rejected ref's status, e.g. "[rejected] (stale info)"
+    remote_said: tuple[str, ...] = ()  # what the remote's hooks printed
 
 
 def push(
@@ -286,12 +293,13 @@ def push(
         return PushResult(True)
     rejected = [line for line in result.stdout.splitlines() if line.startswith("!")]
     if rejected:
-        return PushResult(False, tuple(line.split("\t")[-1] for line in rejected))
-    detail = result.stderr.strip().splitlines()
-    reason = next((d for d in detail if d.startswith(("fatal:", "remote:", "error:"))), None)
-    raise StagetagError(
-        f"git push to {remote!r} failed: {(reason or (detail[-1] if detail else '')).strip()}"
-    )
+        said = tuple(
+            text
+            for line in result.stderr.splitlines()
+            if line.startswith("remote:") and (text := line[7:].strip())
+        )
+        return PushResult(False, tuple(line.split("\t")[-1] for line in rejected), said)
+    raise StagetagError(f"git push to {remote!r} failed: {_reason(result.stderr)}")
 
 
 def is_ancestor(repo: Path, commit: str, ref: str) -> bool:

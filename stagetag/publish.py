@@ -55,7 +55,12 @@ _RACE_SIGNS = (
 
 
 class _Lost(Exception):
-    """The remote took a ref this run wanted: someone else was first."""
+    """The remote took a ref this run wanted: someone else was first. `pushed` holds the
+    tags of the plan that did get onto the remote before that."""
+
+    def __init__(self, reason: str, pushed: tuple[NewTag, ...] = ()) -> None:
+        super().__init__(reason)
+        self.pushed = pushed
 
 
 def counter_ref(artifact: str) -> str:
@@ -82,20 +87,26 @@ def apply(
     remote: str = "origin",
     dry_run: bool = False,
     attempts: int = ATTEMPTS,
+    detail: frozenset[str] = frozenset(),
 ) -> Outcome:
-    """Plan with `planner` on fresh state, vet with `check`, then create (and push)."""
+    """Plan with `planner` on fresh state, vet with `check`, then create (and push).
+    `detail` names the artifacts whose every commit event the plan needs (see
+    `load_registry`'s `annotate`)."""
+    pushed_before: tuple[NewTag, ...] = ()  # tags an earlier attempt got onto the remote
     for attempt in range(attempts):
         if push:
             _fetch(root, remote)
-        registry = load_registry(root)
+        registry = load_registry(root, annotate=detail)
         plan = planner(registry)
         check(registry, plan)
         if plan.noop or dry_run:
-            return Outcome(plan, (), False)
+            return Outcome(plan, pushed_before, bool(pushed_before))
         _wait_for_a_new_second(registry, plan)
         try:
-            return _create_and_push(root, plan, push, remote)
-        except _Lost:
+            outcome = _create_and_push(root, plan, push, remote)
+            return outcome._replace(created=pushed_before + outcome.created)
+        except _Lost as lost:
+            pushed_before += lost.pushed
             time.sleep(random.uniform(0, min(_MAX_DELAY, _BASE_DELAY * 2**attempt)))
     raise StagetagError(
         f"gave up after {attempts} attempts: parallel runs kept taking the next tag on "
@@ -152,6 +163,9 @@ def _create_and_push(root: Path, plan: Plan, push: bool, remote: str) -> Outcome
             for tag in plan.tags:
                 _push_one(root, remote, tag)
                 pushed.append(tag)
+    except _Lost as lost:
+        gitio.delete_tags(root, [t.name for t in created if t not in pushed])
+        raise _Lost(str(lost), tuple(pushed)) from None
     except BaseException:
         gitio.delete_tags(root, [t.name for t in created if t not in pushed])
         raise
@@ -170,8 +184,9 @@ def _push_one(root: Path, remote: str, tag: NewTag) -> None:
         leases=[f"{ref}:{expected}"],
     )
     if not result.accepted:
-        causes = [r for r in result.rejections if "atomic" not in r]
+        causes = list(dict.fromkeys(r for r in result.rejections if "atomic" not in r))
         if all(any(sign in r for sign in _RACE_SIGNS) for r in causes):
             raise _Lost(", ".join(result.rejections))
-        raise StagetagError(f"{remote!r} refused tag {tag.name!r}: {'; '.join(causes)}")
+        said = f" ({'; '.join(result.remote_said)})" if result.remote_said else ""
+        raise StagetagError(f"{remote!r} refused tag {tag.name!r}: {'; '.join(causes)}{said}")
     gitio.update_ref(root, fetched, tag_object)
