@@ -2,6 +2,8 @@
 
     deploy:
       events: [assignment, unassignment, deregistration]   # what triggers a deployment
+      registration:                     # with `registration` in events: runs for a new version
+        deploy: ./publish.sh {{ name }} {{ version }}
       templates: ci/stagetag            # a folder of templates overriding the built-in ones
       defaults:
         runs_on: [ubuntu-latest]     # GitHub runner labels, GitLab runner tags
@@ -35,7 +37,7 @@ from stagetag.grammar import NAME_RE
 from stagetag.settings import Settings
 from stagetag.yamlio import Located
 
-EVENTS = ("assignment", "unassignment", "deregistration", "deprecation")
+EVENTS = ("registration", "assignment", "unassignment", "deregistration", "deprecation")
 DEFAULT_EVENTS = frozenset({"assignment", "unassignment", "deregistration"})
 _TARGET_KEYS = {"environment", "deploy", "undeploy", "runs_on", "concurrency", "timeout"}
 _TEMPLATE_KEYS = ("deploy", "undeploy", "concurrency", "environment")
@@ -72,20 +74,28 @@ class DeployConfig:
     defaults: dict[str, Any] = field(default_factory=dict)
     stages: dict[str, dict[str, Any]] = field(default_factory=dict)
     overrides: tuple[Override, ...] = ()
+    registration: dict[str, Any] | None = None
 
-    def target(self, name: str, kind: str | None, stage: str) -> Target | None:
-        """The merged settings for a stage of an artifact; None if the stage never deploys."""
+    def target(self, name: str, kind: str | None, stage: str | None) -> Target | None:
+        """The merged settings for a stage of an artifact (`stage=None`: what runs when a
+        version is registered); None if nothing is configured for it."""
         fields = {
-            "environment": stage,
+            "environment": stage or "registration",
             "runs_on": [],
             "concurrency": "deploy-{{ name }}-{{ stage }}",
             "timeout": 1800,
             **self.defaults,
         }
-        found = stage in self.stages
-        fields.update(self.stages.get(stage, {}))
+        if stage is None:
+            if self.registration is None:
+                return None
+            fields.update(self.registration)
+            found = True
+        else:
+            found = stage in self.stages
+            fields.update(self.stages.get(stage, {}))
         override = next((o for o in self.overrides if o.applies(name, kind)), None)
-        if override is not None and stage in override.stages:
+        if override is not None and stage is not None and stage in override.stages:
             found = True
             fields.update(override.stages[stage])
         if not found:
@@ -101,7 +111,9 @@ class DeployConfig:
 
 
 def load_deploy_config(settings: Settings) -> DeployConfig:
-    section = settings.section("deploy", {"events", "templates", "defaults", "stages", "artifacts"})
+    section = settings.section(
+        "deploy", {"events", "templates", "defaults", "stages", "artifacts", "registration"}
+    )
     events = section.get("events", sorted(DEFAULT_EVENTS))
     if not isinstance(events, list) or any(e not in EVENTS for e in events):
         raise settings.error(section, "events", f"expected a list from: {', '.join(EVENTS)}")
@@ -118,6 +130,11 @@ def load_deploy_config(settings: Settings) -> DeployConfig:
         defaults=defaults,
         stages=_stages(settings, section),
         overrides=_overrides(settings, section),
+        registration=(
+            _target_fields(settings, section, "registration", _TARGET_KEYS - {"undeploy"})
+            if "registration" in section
+            else None
+        ),
     )
 
 

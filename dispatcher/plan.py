@@ -29,7 +29,7 @@ from stagetag.views import check_ref_events
 class Job:
     action: Literal["deploy", "undeploy"]
     artifact: str
-    stage: str
+    stage: str | None  # None: the job for a registration
     version: str | None
     environment: str
     command: str
@@ -41,7 +41,8 @@ class Job:
     @property
     def title(self) -> str:
         what = f"{self.artifact} {self.version}" if self.version else self.artifact
-        return f"{self.action} {what} to {self.stage} ({self.environment})"
+        where = f"to {self.stage}" if self.stage else "on registration"
+        return f"{self.action} {what} {where} ({self.environment})"
 
 
 @dataclass
@@ -52,7 +53,7 @@ class DispatchPlan:
 
 def plan_dispatch(registry: Registry, config: DeployConfig, refs: list[str]) -> DispatchPlan:
     plan = DispatchPlan()
-    wanted: dict[tuple[str, str], tuple[Event, Version | None]] = {}
+    wanted: dict[tuple[str, str | None], tuple[Event, Version | None]] = {}
     for ref in refs:
         if parse_tag(ref) is None:
             plan.notices.append(f"{ref!r} is not a GTO tag: nothing to deploy")
@@ -73,13 +74,20 @@ def plan_dispatch(registry: Registry, config: DeployConfig, refs: list[str]) -> 
 
 def _decide(
     registry: Registry, config: DeployConfig, event: Event, notices: list[str]
-) -> list[tuple[str, Version | None]]:
-    """The stages an event changes, each with the version that should run there now."""
+) -> list[tuple[str | None, Version | None]]:
+    """The stages an event changes, each with the version that should run there now
+    (stage None: the registration job)."""
     label = event.kind.label
     if label not in config.events:
         notices.append(f"{event.tag}: {label} events do not deploy (see deploy.events)")
         return []
     artifact = registry.state.artifacts[event.artifact]
+    if event.kind is Kind.REGISTRATION:
+        registered = next((v for v in artifact.get_versions() if v.version == event.version), None)
+        if registered is None:
+            notices.append(f"{event.tag}: skipped, {event.version} is no longer registered")
+            return []
+        return [(None, registered)]
     if event.kind is Kind.ASSIGNMENT:
         assert event.stage is not None
         holder = artifact.holder(event.stage)
@@ -100,14 +108,16 @@ def _decide(
     return []
 
 
-def _after_deregistration(artifact: Artifact, event: Event) -> list[tuple[str, Version | None]]:
+def _after_deregistration(
+    artifact: Artifact, event: Event
+) -> list[tuple[str | None, Version | None]]:
     """Stages the deregistered version held until now, with their new holders."""
     gone = next(
         (v for v in artifact.versions if v.version == event.version and v.deregistrations), None
     )
     if gone is None:
         return []
-    changed = []
+    changed: list[tuple[str | None, Version | None]] = []
     for stage in gone.active_stages():
         holder = artifact.holder(stage.stage)
         held_since = holder.stages[stage.stage].activated_at if holder else None
@@ -124,7 +134,7 @@ def _job(
     registry: Registry,
     config: DeployConfig,
     name: str,
-    stage: str,
+    stage: str | None,
     event: Event,
     version: Version | None,
     notices: list[str],
@@ -133,12 +143,17 @@ def _job(
     notes = artifact_annotations(registry.root, name, commit, registry.config.index)
     target = config.target(name, notes["type"], stage)
     if target is None:
-        notices.append(f"{event.tag}: stage {stage!r} has no deploy target in stagetag.yaml")
+        what = f"stage {stage!r} has" if stage else "registration has"
+        notices.append(f"{event.tag}: {what} no deploy target in stagetag.yaml")
         return None
     action: Literal["deploy", "undeploy"] = "deploy" if version else "undeploy"
     template = target.deploy if version else target.undeploy
     if template is None:
-        what = f"deploy: for {stage}" if version else f"undeploy: for {stage} (it is empty now)"
+        what = (
+            f"deploy: for {stage or 'registration'}"
+            if version
+            else (f"undeploy: for {stage} (it is empty now)")
+        )
         notices.append(f"{event.tag}: nothing to run, stagetag.yaml has no {what}")
         return None
     context = {

@@ -47,7 +47,7 @@ def matrix_entry(job: Job) -> dict[str, Any]:
     return {
         "name": job.artifact,
         "version": job.version or "",
-        "stage": job.stage,
+        "stage": job.stage or "",
         "environment": safe_name(job.environment),
         "action": job.action,
         "command": job.command,
@@ -80,7 +80,7 @@ def gitlab_pipeline(plan: DispatchPlan) -> dict[str, Any]:
         }
         if job.runs_on:
             entry["tags"] = list(job.runs_on)
-        pipeline[f"{job.action} {job.artifact} {job.stage}"] = entry
+        pipeline[f"{job.action} {job.artifact} {job.stage or 'registration'}"] = entry
     if not plan.jobs:
         pipeline["nothing to deploy"] = {
             "stage": "deploy",
