@@ -30,7 +30,7 @@ def _isolated_git(
     for key, value in IDENTITY.items():
         monkeypatch.setenv(key, value)
     for key in list(os.environ):
-        if key.startswith("GTO_"):
+        if key.startswith("GTO_") and key != "GTO_ORACLE":  # GTO's settings, not the oracle
             monkeypatch.delenv(key)
 
 
