@@ -121,6 +121,7 @@ def parse_date(raw: str) -> Stamp | None:
 
 
 class GitObject(NamedTuple):
+    sha: str
     kind: str  # commit, tree, blob or tag
     data: bytes
 
@@ -148,7 +149,7 @@ def _cat_file_batch(repo: Path, names: Sequence[str]) -> list[GitObject | None]:
             contents.append(None)
             continue
         size = int(header[2])
-        contents.append(GitObject(header[1].decode(), out[pos : pos + size]))
+        contents.append(GitObject(header[0].decode(), header[1].decode(), out[pos : pos + size]))
         pos += size + 1
     return contents
 
@@ -181,14 +182,22 @@ def _parse_commit(hexsha: str, raw: bytes) -> CommitInfo:
     )
 
 
+def read_objects(repo: Path, names: Iterable[str]) -> dict[str, GitObject]:
+    """Many objects (`sha`, `HEAD`, `rev:path`) in one `cat-file --batch`; missing ones are
+    left out."""
+    wanted = list(dict.fromkeys(names))
+    found = zip(wanted, _cat_file_batch(repo, wanted), strict=True)
+    return {name: obj for name, obj in found if obj is not None}
+
+
+def commit_info(obj: GitObject) -> CommitInfo:
+    return _parse_commit(obj.sha, obj.data)
+
+
 def read_commits(repo: Path, hexshas: Iterable[str]) -> dict[str, CommitInfo]:
     """Metadata of many commits in one batch; objects that are not commits are left out."""
-    wanted = list(dict.fromkeys(hexshas))
-    commits = {}
-    for hexsha, obj in zip(wanted, _cat_file_batch(repo, wanted), strict=True):
-        if obj is not None and obj.kind == "commit":
-            commits[hexsha] = _parse_commit(hexsha, obj.data)
-    return commits
+    objects = read_objects(repo, hexshas)
+    return {name: commit_info(obj) for name, obj in objects.items() if obj.kind == "commit"}
 
 
 def read_files_at(repo: Path, revs: Iterable[str], path: str) -> dict[str, str]:
@@ -200,11 +209,11 @@ def read_files_at(repo: Path, revs: Iterable[str], path: str) -> dict[str, str]:
 def read_blobs(repo: Path, wanted: Iterable[tuple[str, str]]) -> dict[tuple[str, str], str]:
     """The text of each (rev, path) that exists, in one batch."""
     specs = list(dict.fromkeys(wanted))
-    blobs = _cat_file_batch(repo, [f"{rev}:{path}" for rev, path in specs])
+    objects = read_objects(repo, [f"{rev}:{path}" for rev, path in specs])
     return {
         spec: obj.data.decode(errors="replace")
-        for spec, obj in zip(specs, blobs, strict=True)
-        if obj is not None and obj.kind == "blob"
+        for spec in specs
+        if (obj := objects.get(f"{spec[0]}:{spec[1]}")) is not None and obj.kind == "blob"
     }
 
 

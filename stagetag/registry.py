@@ -155,24 +155,39 @@ def add_commit_events(
     (their creation time), for artifacts with a deprecation (is the newest event one?) and
     for the artifacts shown in full (`annotate`); only those commits are read.
     """
-    head = gitio.head_commit(root)
     wanted = [
         (artifact, version)
         for artifact in state.artifacts.values()
         for version in artifact.versions
         if version.discovered or artifact.deprecations or artifact.name in annotate
     ]
-    commit_shas = [version.commit_hexsha for _, version in wanted]
-    commits = gitio.read_commits(root, [*commit_shas, *([head] if head else [])])
-    revs = {
+    annotated = {
         v.commit_hexsha
         for name in annotate
         if name in state.artifacts
         for v in state.artifacts[name].versions
     }
-    if head:
-        revs.add(head)
-    indexes = _read_indexes(state, root, config.index, revs)
+    # One batch: HEAD itself, its index file, the commits wanted and their index files.
+    objects = gitio.read_objects(
+        root,
+        [
+            "HEAD",
+            f"HEAD:{config.index}",
+            *(version.commit_hexsha for _, version in wanted),
+            *(f"{rev}:{config.index}" for rev in sorted(annotated)),
+        ],
+    )
+    head_object = objects.get("HEAD")
+    head = head_object.sha if head_object and head_object.kind == "commit" else None
+    commits = {obj.sha: gitio.commit_info(obj) for obj in objects.values() if obj.kind == "commit"}
+    texts = {
+        name.partition(":")[0]: obj.data.decode(errors="replace")
+        for name, obj in objects.items()
+        if obj.kind == "blob"
+    }
+    if head and "HEAD" in texts:
+        texts[head] = texts.pop("HEAD")
+    indexes = _parse_indexes(state, config.index, texts)
     for artifact, version in wanted:
         commit = commits.get(version.commit_hexsha)
         if commit is not None:
@@ -186,11 +201,11 @@ def add_commit_events(
         discovered.add(_commit_event(name, discovered.version, commits[head], {name: annotation}))
 
 
-def _read_indexes(
-    state: RegistryState, root: Path, index_name: str, revs: set[str]
+def _parse_indexes(
+    state: RegistryState, index_name: str, texts: dict[str, str]
 ) -> dict[str, dict[str, Annotation]]:
     indexes = {}
-    for rev, text in gitio.read_files_at(root, sorted(revs), index_name).items():
+    for rev, text in sorted(texts.items()):
         index = parse_index(text)
         if index is None:
             state.problems.append(f"{index_name} at commit {rev[:7]} is not valid; ignoring it")
