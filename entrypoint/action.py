@@ -249,7 +249,7 @@ def run(platform: Platform) -> int:
         return dispatch(platform, remote)
     request = request_from_inputs(platform, remote)
     outcome = perform(platform.workspace, request)
-    record = outcome_record(outcome)
+    record = outcome_record(outcome, request.dry_run)
     outputs = {
         "tag": record["tags"][-1] if record["tags"] else "",
         "tags": " ".join(record["tags"]),

@@ -1,0 +1,164 @@
+"""`stagetag action` as a CI runs it: inputs from the environment, outputs to files, and the
+explicit workflow_dispatch call that starts the deploy workflow (tags pushed with
+GITHUB_TOKEN start none), against a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import GitRepo, make_repo
+
+
+class Recorder(BaseHTTPRequestHandler):
+    """Answers every POST with the status the test chose, and keeps what it was sent."""
+
+    status = 204
+    calls: list[dict[str, Any]] = []  # noqa: RUF012 - one server per test, reset by the fixture
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        Recorder.calls.append(
+            {"path": self.path, "headers": dict(self.headers), "body": json.loads(body)}
+        )
+        self.send_response(Recorder.status)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def api() -> Iterator[str]:
+    Recorder.calls, Recorder.status = [], 204
+    server = HTTPServer(("127.0.0.1", 0), Recorder)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> GitRepo:
+    """A clone of a bare remote with one registered version, as actions/checkout leaves it."""
+    seed = make_repo(tmp_path / "seed")
+    sha = seed.commit("c1")
+    seed.tag("m@v1.0.0", sha, "2024-02-01T00:00:00+0000")
+    bare = tmp_path / "origin.git"
+    subprocess.run(["git", "clone", "-q", "--bare", str(seed.path), str(bare)], check=True)
+    subprocess.run(["git", "clone", "-q", str(bare), str(tmp_path / "ws")], check=True)
+    return GitRepo(tmp_path / "ws")
+
+
+def run_action(ws: GitRepo, **inputs: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    outputs = ws.path.parent / "github_output"
+    outputs.write_text("")
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))},
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_WORKSPACE": str(ws.path),
+        "GITHUB_OUTPUT": str(outputs),
+        "GITHUB_REPOSITORY": "acme/models",
+        "GITHUB_REF_NAME": "main",
+        "GITHUB_ACTOR": "octocat",
+        **inputs,
+    }
+    result = subprocess.run(
+        ["stagetag", "action"], cwd=ws.path, env=env, capture_output=True, text=True
+    )
+    return result, outputs
+
+
+def test_dispatch_workflow_starts_the_deploy_workflow(workspace: GitRepo, api: str) -> None:
+    result, outputs = run_action(
+        workspace,
+        GITHUB_API_URL=api,
+        INPUT_NAME="m",
+        INPUT_VERSION="v1.0.0",
+        INPUT_STAGE="prod",
+        INPUT_TOKEN="t0ken",
+        INPUT_DISPATCH_WORKFLOW="deploy-on-tag.yml",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    [call] = Recorder.calls
+    assert call["path"] == "/repos/acme/models/actions/workflows/deploy-on-tag.yml/dispatches"
+    assert call["headers"]["Authorization"] == "Bearer t0ken"
+    assert call["body"] == {"ref": "main", "inputs": {"tag": "m#prod#1"}}
+    assert "tag<<" in outputs.read_text() and "m#prod#1" in outputs.read_text()
+    assert "::notice title=stagetag::started workflow deploy-on-tag.yml" in result.stdout
+
+
+def test_a_refused_dispatch_is_one_clear_error(workspace: GitRepo, api: str) -> None:
+    Recorder.status = 403
+    result, _ = run_action(
+        workspace,
+        GITHUB_API_URL=api,
+        INPUT_NAME="m",
+        INPUT_VERSION="v1.0.0",
+        INPUT_STAGE="prod",
+        INPUT_TOKEN="t0ken",
+        INPUT_DISPATCH_WORKFLOW="deploy-on-tag.yml",
+    )
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert "HTTP 403" in result.stderr and "actions: write" in result.stderr
+    assert "::error title=stagetag::" in result.stdout
+
+
+def test_no_dispatch_when_nothing_was_created(workspace: GitRepo, api: str) -> None:
+    inputs = {
+        "GITHUB_API_URL": api,
+        "INPUT_NAME": "m",
+        "INPUT_VERSION": "v1.0.0",
+        "INPUT_STAGE": "prod",
+        "INPUT_TOKEN": "t0ken",
+        "INPUT_DISPATCH_WORKFLOW": "deploy-on-tag.yml",
+    }
+    run_action(workspace, **inputs)
+    result, outputs = run_action(workspace, **inputs)
+    assert result.returncode == 0
+    assert len(Recorder.calls) == 1  # the second run changed nothing, so started nothing
+    assert "created<<" in outputs.read_text() and "\nfalse\n" in outputs.read_text()
+
+
+def test_hyphenated_inputs_are_read(workspace: GitRepo) -> None:
+    result, _ = run_action(
+        workspace,
+        **{
+            "INPUT_NAME": "m",
+            "INPUT_VERSION": "v1.0.0",
+            "INPUT_STAGE": "qa",
+            "INPUT_DRY-RUN": "true",
+        },
+    )
+    assert result.returncode == 0, result.stderr
+    assert "m#qa#1" in result.stdout
+    assert workspace.git("tag", "-l", "m#qa*") == ""  # a dry run creates nothing
+
+
+@pytest.mark.parametrize(
+    ("inputs", "words"),
+    [
+        ({"INPUT_COMMAND": "promote-all", "INPUT_NAME": "m"}, ["'command'", "promote-all"]),
+        ({"INPUT_NAME": ""}, ["'name' is required"]),
+        ({"INPUT_NAME": "m", "INPUT_STAGE": "qa", "INPUT_PUSH": "maybe"}, ["'push'", "maybe"]),
+    ],
+)
+def test_bad_inputs_are_one_line_errors(
+    workspace: GitRepo, inputs: dict[str, str], words: list[str]
+) -> None:
+    result, _ = run_action(workspace, **inputs)
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert all(word in line for word in words)
+    assert workspace.git("tag", "-l") == "m@v1.0.0"
