@@ -4,6 +4,7 @@
 # dispatched to deployment jobs, and the registry that results.
 set -euo pipefail
 
+site="${DEMO_SITE:-$PWD/demo-site}"  # the dashboard is kept here after the demo
 work=$(mktemp -d "${TMPDIR:-/tmp}/stagetag-demo.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 export GIT_AUTHOR_NAME="Demo User" GIT_AUTHOR_EMAIL="demo@example.com"
@@ -74,3 +75,6 @@ step stagetag show
 step stagetag show churn
 step stagetag history churn
 step stagetag check-ref "refs/tags/$prod_tag" --json
+step stagetag show --md
+step stagetag dashboard -o "$site"
+echo "Open $site/index.html in a browser to see the registry dashboard."
