@@ -194,12 +194,6 @@ def commit_info(obj: GitObject) -> CommitInfo:
     return _parse_commit(obj.sha, obj.data)
 
 
-def read_commits(repo: Path, hexshas: Iterable[str]) -> dict[str, CommitInfo]:
-    """Metadata of many commits in one batch; objects that are not commits are left out."""
-    objects = read_objects(repo, hexshas)
-    return {name: commit_info(obj) for name, obj in objects.items() if obj.kind == "commit"}
-
-
 def read_files_at(repo: Path, revs: Iterable[str], path: str) -> dict[str, str]:
     """The text of `path` at each rev where it exists, in one batch."""
     found = read_blobs(repo, [(rev, path) for rev in revs])
@@ -318,13 +312,6 @@ def is_ancestor(repo: Path, commit: str, ref: str) -> bool:
         check=False,
     )
     return result.returncode == 0
-
-
-def current_branch(repo: Path) -> str | None:
-    try:
-        return run_git(repo, "symbolic-ref", "-q", "--short", "HEAD").strip() or None
-    except StagetagError:
-        return None
 
 
 def remote_url(repo: Path, remote: str) -> str | None:

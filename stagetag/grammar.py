@@ -92,7 +92,7 @@ def parse_tag(tag: str) -> ParsedTag | None:
         "artifact", "version", "stage", "cancel", "deprecated", "counter"
     )
     number = int(counter) if counter else None
-    name = artifact.replace(SEPARATOR_IN_TAG, SEPARATOR_IN_NAME)
+    name = tag_to_name(artifact)
     if version:
         action = Action.DEREGISTER if cancel else Action.REGISTER
         return ParsedTag(name, action, version, None, number)

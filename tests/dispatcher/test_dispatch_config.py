@@ -42,7 +42,8 @@ STAGE = "deploy:\n  stages:\n    prod:\n"
         ),
         (
             "deploy:\n  stagez: {}\n",
-            ":2: stagez: unknown key (known: artifacts, defaults, events, registration, stages, templates)",
+            ":2: stagez: unknown key (known: artifacts, defaults, events, registration, stages, "
+            "templates)",
         ),
         (STAGE + "      deploy: ./x {{ name \n", ":4: deploy: template error: "),
         (STAGE + "      undeploy: ./x {% if %}\n", ":4: undeploy: template error: "),
