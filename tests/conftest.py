@@ -17,6 +17,41 @@ IDENTITY = {
 }
 
 
+# Variables a CI system sets; tests that run stagetag as a CI would pass exactly the ones they
+# mean, whatever CI the suite itself runs on.
+CI_PREFIXES = ("GITHUB_", "GITLAB_", "CI_", "INPUT_", "STAGETAG_", "RUNNER_")
+
+
+def clean_environ() -> dict[str, str]:
+    """os.environ without the variables of a CI system the tests themselves may run on."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(CI_PREFIXES) and k != "CI"}
+
+
+def read_github_output(path: Path) -> dict[str, str]:
+    """GITHUB_OUTPUT entries, `key=value` or `key<<DELIMITER` ... `DELIMITER`, as the runner
+    reads them; a key written twice is an error."""
+    outputs: dict[str, str] = {}
+    lines = iter(path.read_text(encoding="utf-8").splitlines())
+    for line in lines:
+        if not line:
+            continue
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            key, delimiter = line.split("<<", 1)
+            value: list[str] = []
+            for body in lines:
+                if body == delimiter:
+                    break
+                value.append(body)
+            else:
+                raise AssertionError(f"output {key!r} has no closing delimiter")
+            text = "\n".join(value)
+        else:
+            key, text = line.split("=", 1)
+        assert key not in outputs, f"{key} written twice"
+        outputs[key] = text
+    return outputs
+
+
 @pytest.fixture(autouse=True)
 def _isolated_git(
     monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory

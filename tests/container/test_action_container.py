@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import read_github_output
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE_IMAGE = os.environ.get("STAGETAG_BASE_IMAGE", "localhost/stagetag-python-base:3.11")
@@ -118,28 +119,6 @@ class GithubRun:
     summary: str
 
 
-def parse_output_file(text: str) -> dict[str, str]:
-    """GITHUB_OUTPUT entries, `key=value` or `key<<DELIMITER` ... `DELIMITER`, as the runner
-    reads them."""
-    outputs: dict[str, str] = {}
-    lines = iter(text.splitlines())
-    for line in lines:
-        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
-            key, delimiter = line.split("<<", 1)
-            value: list[str] = []
-            for body in lines:
-                if body == delimiter:
-                    break
-                value.append(body)
-            else:
-                raise AssertionError(f"output {key!r} has no closing delimiter")
-            outputs[key] = "\n".join(value)
-        elif line:
-            key, value_line = line.split("=", 1)
-            outputs[key] = value_line
-    return outputs
-
-
 def run_github(
     image: str, checkout: Checkout, tmp_path: Path, inputs: dict[str, str], mirror_action_yml: bool
 ) -> GithubRun:
@@ -199,7 +178,7 @@ def run_github(
     )
     return GithubRun(
         result,
-        parse_output_file((commands / "set_output_x").read_text()),
+        read_github_output(commands / "set_output_x"),
         (commands / "step_summary_x").read_text(),
     )
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import IDENTITY, GitRepo, make_repo
+from conftest import CI_PREFIXES, IDENTITY, GitRepo, clean_environ, make_repo
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -30,14 +30,6 @@ def executable(name: str) -> str:
     if found is None:
         pytest.skip(f"{name} is not installed (pip install it into .venv)")
     return found
-
-
-CI_PREFIXES = ("GITHUB_", "GITLAB_", "CI_", "INPUT_", "STAGETAG_", "RUNNER_")
-
-
-def clean_environ() -> dict[str, str]:
-    """os.environ without the variables of a CI system the tests themselves may run on."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(CI_PREFIXES) and k != "CI"}
 
 
 def stagetag(
@@ -124,24 +116,6 @@ def records(path: Path) -> list[dict[str, Any]]:
     if not path.exists():
         return []
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-
-
-def read_github_output(path: Path) -> dict[str, str]:
-    """Parse a GITHUB_OUTPUT file written in the heredoc form (`key<<DELIM` ... `DELIM`)."""
-    lines = path.read_text(encoding="utf-8").split("\n")
-    outputs: dict[str, str] = {}
-    i = 0
-    while i < len(lines):
-        if not lines[i]:
-            i += 1
-            continue
-        key, sep, delimiter = lines[i].partition("<<")
-        assert sep and delimiter, f"not a heredoc entry: {lines[i]!r}"
-        end = lines.index(delimiter, i + 1)
-        assert key not in outputs, f"{key} written twice"
-        outputs[key] = "\n".join(lines[i + 1 : end])
-        i = end + 1
-    return outputs
 
 
 MATRIX_KEYS = (

@@ -18,12 +18,11 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import GitRepo, make_repo
+from conftest import GitRepo, make_repo, read_github_output
 from dispatch_helpers import (
     MATRIX_KEYS,
     add_recorder,
     isolated_env,
-    read_github_output,
     records,
     stagetag,
     validate_gitlab,

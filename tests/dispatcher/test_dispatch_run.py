@@ -6,8 +6,8 @@ from __future__ import annotations
 import subprocess
 import time
 
-from conftest import GitRepo
-from dispatch_helpers import add_recorder, clean_environ, executable, records, write
+from conftest import GitRepo, clean_environ
+from dispatch_helpers import add_recorder, executable, records, write
 
 CONFIG = """\
 deploy:

@@ -5,7 +5,6 @@ GITHUB_TOKEN start none), against a real HTTP server on loopback."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -14,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GitRepo, make_repo
+from conftest import GitRepo, clean_environ, make_repo
 
 
 class Recorder(BaseHTTPRequestHandler):
@@ -64,7 +63,7 @@ def run_action(ws: GitRepo, **inputs: str) -> tuple[subprocess.CompletedProcess[
     outputs = ws.path.parent / "github_output"
     outputs.write_text("")
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_"))},
+        **clean_environ(),
         "GITHUB_ACTIONS": "true",
         "GITHUB_WORKSPACE": str(ws.path),
         "GITHUB_OUTPUT": str(outputs),
@@ -79,16 +78,17 @@ def run_action(ws: GitRepo, **inputs: str) -> tuple[subprocess.CompletedProcess[
     return result, outputs
 
 
+ASSIGN_AND_DISPATCH = {
+    "INPUT_NAME": "m",
+    "INPUT_VERSION": "v1.0.0",
+    "INPUT_STAGE": "prod",
+    "INPUT_TOKEN": "t0ken",
+    "INPUT_DISPATCH_WORKFLOW": "deploy-on-tag.yml",
+}
+
+
 def test_dispatch_workflow_starts_the_deploy_workflow(workspace: GitRepo, api: str) -> None:
-    result, outputs = run_action(
-        workspace,
-        GITHUB_API_URL=api,
-        INPUT_NAME="m",
-        INPUT_VERSION="v1.0.0",
-        INPUT_STAGE="prod",
-        INPUT_TOKEN="t0ken",
-        INPUT_DISPATCH_WORKFLOW="deploy-on-tag.yml",
-    )
+    result, outputs = run_action(workspace, GITHUB_API_URL=api, **ASSIGN_AND_DISPATCH)
     assert result.returncode == 0, result.stdout + result.stderr
     [call] = Recorder.calls
     assert call["path"] == "/repos/acme/models/actions/workflows/deploy-on-tag.yml/dispatches"
@@ -100,15 +100,7 @@ def test_dispatch_workflow_starts_the_deploy_workflow(workspace: GitRepo, api: s
 
 def test_a_refused_dispatch_is_one_clear_error(workspace: GitRepo, api: str) -> None:
     Recorder.status = 403
-    result, _ = run_action(
-        workspace,
-        GITHUB_API_URL=api,
-        INPUT_NAME="m",
-        INPUT_VERSION="v1.0.0",
-        INPUT_STAGE="prod",
-        INPUT_TOKEN="t0ken",
-        INPUT_DISPATCH_WORKFLOW="deploy-on-tag.yml",
-    )
+    result, _ = run_action(workspace, GITHUB_API_URL=api, **ASSIGN_AND_DISPATCH)
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "HTTP 403" in result.stderr and "actions: write" in result.stderr
@@ -116,16 +108,8 @@ def test_a_refused_dispatch_is_one_clear_error(workspace: GitRepo, api: str) -> 
 
 
 def test_no_dispatch_when_nothing_was_created(workspace: GitRepo, api: str) -> None:
-    inputs = {
-        "GITHUB_API_URL": api,
-        "INPUT_NAME": "m",
-        "INPUT_VERSION": "v1.0.0",
-        "INPUT_STAGE": "prod",
-        "INPUT_TOKEN": "t0ken",
-        "INPUT_DISPATCH_WORKFLOW": "deploy-on-tag.yml",
-    }
-    run_action(workspace, **inputs)
-    result, outputs = run_action(workspace, **inputs)
+    run_action(workspace, GITHUB_API_URL=api, **ASSIGN_AND_DISPATCH)
+    result, outputs = run_action(workspace, GITHUB_API_URL=api, **ASSIGN_AND_DISPATCH)
     assert result.returncode == 0
     assert len(Recorder.calls) == 1  # the second run changed nothing, so started nothing
     assert "created<<" in outputs.read_text() and "\nfalse\n" in outputs.read_text()

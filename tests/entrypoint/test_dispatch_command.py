@@ -5,15 +5,13 @@ the GITHUB_OUTPUT file (heredoc entries) or a dotenv report."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import IDENTITY, GitRepo, make_repo
+from conftest import IDENTITY, GitRepo, clean_environ, make_repo, read_github_output
 
-CI_PREFIXES = ("GITHUB_", "GITLAB_", "CI_", "INPUT_", "STAGETAG_", "RUNNER_")
 OUTPUT_KEYS = ("event", "name", "version", "stage", "type", "path", "description")
 
 CONFIG = """\
@@ -68,27 +66,6 @@ PART_E = [
     ("refs/heads/main", {}),
     ("refs/tags/release-1.0", {}),
 ]
-
-
-def clean_environ() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith(CI_PREFIXES) and k != "CI"}
-
-
-def read_github_output(path: Path) -> dict[str, str]:
-    lines = path.read_text(encoding="utf-8").split("\n")
-    outputs: dict[str, str] = {}
-    i = 0
-    while i < len(lines):
-        if not lines[i]:
-            i += 1
-            continue
-        key, sep, delimiter = lines[i].partition("<<")
-        assert sep and delimiter, f"not a heredoc entry: {lines[i]!r}"
-        end = lines.index(delimiter, i + 1)
-        assert key not in outputs
-        outputs[key] = "\n".join(lines[i + 1 : end])
-        i = end + 1
-    return outputs
 
 
 @dataclass(frozen=True)
