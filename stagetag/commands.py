@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from stagetag import gitio
-from stagetag.config import CONFIG_FILE
+from stagetag.config import CONFIG_FILE, load_config
 from stagetag.errors import StagetagError
 from stagetag.policy import check_promotion, load_policy
 from stagetag.publish import Outcome, apply
@@ -60,6 +60,7 @@ def perform(repo: Path, request: WriteRequest) -> Outcome:
     """Plan on fresh state, check the promotion policy, create and (maybe) push."""
     root = gitio.repo_root(repo)
     _check_checkout(root)
+    load_config(root)  # reads warn about a broken .gto and go on; writes must not
     policy = load_policy(load_settings(root))
 
     def on_branch(commit: str, branch: str) -> bool:

@@ -708,3 +708,20 @@ def test_broken_stagetag_yaml_is_one_line(registered: Registered) -> None:
     path.write_text("promotion: [unclosed\n")
     result = stagetag(registered.repo, "register", "m")
     assert_one_line_error(result, str(path))
+
+
+def test_a_broken_gto_file_stops_writes(repo: GitRepo) -> None:
+    """Reads warn and go on without a broken `.gto`; a write would then let any stage through,
+    so it refuses, naming the file and the key."""
+    sha = repo.commit("c1")
+    repo.tag("m@v0.0.1", sha, "2024-02-01T00:00:00+0000")
+    (repo.path / ".gto").write_text("stages: [dev]\nstagez: [prod]\n")
+    result = subprocess.run(
+        ["stagetag", "assign", "m", "--stage", "prod", "--version", "v0.0.1"],
+        cwd=repo.path,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert ".gto" in result.stderr and "'stagez'" in result.stderr
+    assert repo.git("tag", "-l") == "m@v0.0.1"
