@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from operator import itemgetter
 from pathlib import Path
+from typing import NamedTuple
 
 from stagetag import gitio
 from stagetag.annotations import Annotation, parse_index
@@ -30,23 +31,17 @@ _KINDS = {
 }
 
 
-class Registry:
+class Registry(NamedTuple):
     """A repository's registry: its root, `.gto` config, tags and replayed state."""
 
-    def __init__(
-        self,
-        root: Path,
-        config: RegistryConfig,
-        tags: list[TagRecord],
-        state: RegistryState,
-    ) -> None:
-        self.root = root
-        self.config = config
-        self.tags = tags
-        self.state = state
+    root: Path
+    config: RegistryConfig
+    tags: list[TagRecord]
+    state: RegistryState
 
     @property
     def problems(self) -> list[str]:
+        """What was skipped, and why (tags and files GTO would fail on)."""
         return self.state.problems
 
 
