@@ -54,6 +54,7 @@ _FIELDS = (
     "%(taggeremail)",
     "%(taggerdate:raw)",
     "%(contents)",
+    "%(contents:signature)",
 )
 _FOR_EACH_REF_FORMAT = "%00".join(_FIELDS) + "%00"
 
@@ -100,11 +101,13 @@ def read_tags(repo: Path) -> list[TagRecord]:
     out = run_git(repo, "for-each-ref", "refs/tags", f"--format={_FOR_EACH_REF_FORMAT}")
     fields = iter(out.split("\0"))
     tags = []
-    for refname, objtype, objname, target, tagger, email, date, message in zip(
+    for refname, objtype, objname, target, tagger, email, date, message, signature in zip(
         *[fields] * len(_FIELDS), strict=False
     ):
         name = refname.lstrip("\n")[10:]  # drop "refs/tags/"
         if objtype == "tag":
+            if signature and message.endswith(signature):  # a signed tag: GTO reads the text
+                message = message[: -len(signature)]
             tags.append(TagRecord(name, True, target, tagger, email[1:-1], date, message))
         else:
             tags.append(TagRecord(name, False, objname, "", "", "", ""))
