@@ -168,13 +168,18 @@ def add_commit_events(
         [
             "HEAD",
             f"HEAD:{config.index}",
-            *(version.commit_hexsha for _, version in wanted),
+            # peeled: a tag may point at another tag, and GTO reads the commit behind it
+            *(f"{version.commit_hexsha}^{{commit}}" for _, version in wanted),
             *(f"{rev}:{config.index}" for rev in sorted(annotated)),
         ],
     )
     head_object = objects.get("HEAD")
     head = head_object.sha if head_object and head_object.kind == "commit" else None
-    commits = {obj.sha: gitio.commit_info(obj) for obj in objects.values() if obj.kind == "commit"}
+    commits = {
+        name.removesuffix("^{commit}"): gitio.commit_info(obj)
+        for name, obj in objects.items()
+        if obj.kind == "commit"
+    }
     texts = {
         name.partition(":")[0]: obj.data.decode(errors="replace")
         for name, obj in objects.items()
@@ -193,7 +198,9 @@ def add_commit_events(
     for name, annotation in indexes.get(head, {}).items():
         discovered = state.artifact(name).find_version(head)
         assert discovered is not None
-        discovered.add(_commit_event(name, discovered.version, commits[head], {name: annotation}))
+        if any(e.commit_hexsha == head for e in discovered.commit_events):
+            continue  # GTO adds the same event again, and drops it as a duplicate
+        discovered.add(_commit_event(name, discovered.version, commits["HEAD"], {name: annotation}))
 
 
 def _parse_indexes(
