@@ -212,8 +212,7 @@ def check_ref(platform: Platform, remote: str) -> int:
     platform.set_outputs(
         outputs, dotenv=platform.workspace / (platform.input("dotenv") or "stagetag.env")
     )
-    for key, value in outputs.items():
-        print(f"{key}: {value}")
+    echo_outputs(outputs)
     return 0
 
 
@@ -237,6 +236,13 @@ def dispatch(platform: Platform, remote: str) -> int:
     )
     print(matrix)
     return 0
+
+
+def echo_outputs(outputs: dict[str, str]) -> None:
+    """Show the outputs in the log, one line each: a value from an annotation file could
+    otherwise start a line with `::` and be read as a workflow command."""
+    for key, value in outputs.items():
+        print(f"{key}: {' '.join(value.split())}")
 
 
 def run(platform: Platform) -> int:
@@ -270,8 +276,7 @@ def run(platform: Platform) -> int:
             raise StagetagError("input 'dispatch_workflow' needs 'token' to call the API")
         dispatch_workflow(platform, token, workflow, outputs["tag"])
         platform.notice(f"started workflow {workflow} for {outputs['tag']}")
-    for key, value in outputs.items():
-        print(f"{key}: {value}")
+    echo_outputs(outputs)
     return 0
 
 

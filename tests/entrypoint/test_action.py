@@ -146,3 +146,21 @@ def test_bad_inputs_are_one_line_errors(
     [line] = result.stderr.strip().splitlines()
     assert all(word in line for word in words)
     assert workspace.git("tag", "-l") == "m@v1.0.0"
+
+
+def test_a_multiline_description_cannot_inject_a_workflow_command(workspace: GitRepo) -> None:
+    """check-ref prints dvc.yaml's description to the log; a newline in it must not let a
+    `::command::` start a line."""
+    (workspace.path / "dvc.yaml").write_text(
+        'artifacts:\n  m:\n    path: m.pkl\n    desc: "fine\\n::error::injected"\n'
+    )
+    workspace.git("add", "dvc.yaml")
+    workspace.git("commit", "-qm", "annotate")
+    sha = workspace.git("rev-parse", "HEAD")
+    workspace.tag("m@v2.0.0", sha, "2024-03-01T00:00:00+0000", "Registering artifact m")
+    result, outputs = run_action(
+        workspace, INPUT_COMMAND="check-ref", INPUT_REF="refs/tags/m@v2.0.0"
+    )
+    assert result.returncode == 0, result.stderr
+    assert not any(line.startswith("::error") for line in result.stdout.splitlines())
+    assert "fine\n::error::injected" in outputs.read_text()  # intact inside the heredoc entry
