@@ -87,7 +87,7 @@ def configure_git(platform: Platform, token: str) -> str:
     """Git settings for this process only (environment, never a file): trust the workspace,
     a tagger identity if none is set, and the token as an HTTP header for the remote's host.
     Returns the remote to push to."""
-    settings = [("safe.directory", str(platform.workspace.resolve()))]
+    _git_settings([("safe.directory", str(platform.workspace.resolve()))])
     identity = platform.identity()
     if identity and not os.environ.get("GIT_COMMITTER_NAME"):
         os.environ.setdefault("GIT_COMMITTER_NAME", identity[0])
@@ -100,35 +100,24 @@ def configure_git(platform: Platform, token: str) -> str:
             raise StagetagError("CI_SERVER_URL and CI_PROJECT_PATH are not set; give 'remote'")
         remote = f"{server}/{project}.git"
     if token:
-        url = remote if "://" in remote else _remote_url(platform, remote)
-        parts = urlsplit(url)
+        url = remote if "://" in remote else gitio.remote_url(platform.workspace, remote)
+        parts = urlsplit(url or "")
         if parts.scheme in ("http", "https"):
             user = "x-access-token" if platform.kind == "github" else "oauth2"
             basic = base64.b64encode(f"{user}:{token}".encode()).decode()
             key = f"http.{parts.scheme}://{parts.netloc.rpartition('@')[2]}/.extraheader"
-            settings += [(key, ""), (key, f"AUTHORIZATION: basic {basic}")]
             platform.mask(basic)
+            _git_settings([(key, ""), (key, f"AUTHORIZATION: basic {basic}")])
+    return remote
+
+
+def _git_settings(settings: list[tuple[str, str]]) -> None:
+    """Add `git -c` settings for every git this process runs, through GIT_CONFIG_*."""
     count = int(os.environ.get("GIT_CONFIG_COUNT", "0"))
     for index, (key, value) in enumerate(settings, start=count):
         os.environ[f"GIT_CONFIG_KEY_{index}"] = key
         os.environ[f"GIT_CONFIG_VALUE_{index}"] = value
     os.environ["GIT_CONFIG_COUNT"] = str(count + len(settings))
-    return remote
-
-
-def _remote_url(platform: Platform, remote: str) -> str:
-    try:
-        return gitio.run_git(
-            platform.workspace,
-            "-c",
-            f"safe.directory={platform.workspace.resolve()}",
-            "remote",
-            "get-url",
-            "--",
-            remote,
-        ).strip()
-    except StagetagError:
-        return ""
 
 
 def summary(outcome: Outcome, request: WriteRequest) -> str:

@@ -77,8 +77,7 @@ def dispatch(
     root = gitio.repo_root(repo)
     config = load_deploy_config(load_settings(root))
     wanted = list(refs) or triggering_refs(os.environ)
-    if state_file is None:
-        ensure_tags(root, wanted, remote, fetch)
+    ensure_tags(root, wanted, remote, fetch)
     registry = open_registry(root, with_commits=True)
     if state_file is not None:
         wanted += new_since(registry.tags, state_file)

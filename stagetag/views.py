@@ -7,6 +7,7 @@ Key order, `null`s and string joins follow GTO's pydantic models field for field
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from stagetag.errors import StagetagError
@@ -18,26 +19,21 @@ from stagetag.state import Artifact, Sort, StageHold, Version
 Record = dict[str, Any]
 
 
+@dataclass(frozen=True)
 class ShowOptions:
     """The knobs GTO's `show` takes, with its defaults."""
 
-    def __init__(
-        self,
-        registered_only: bool = False,
-        deprecated: bool = False,
-        assignments_per_version: int = -1,
-        versions_per_stage: int = 1,
-        sort: Sort = "timestamp",
-    ) -> None:
-        if assignments_per_version < -1:
+    registered_only: bool = False
+    deprecated: bool = False
+    assignments_per_version: int = -1
+    versions_per_stage: int = 1
+    sort: Sort = "timestamp"
+
+    def __post_init__(self) -> None:
+        if self.assignments_per_version < -1:
             raise StagetagError("--av must be -1 (all) or more")
-        if versions_per_stage < -1:
+        if self.versions_per_stage < -1:
             raise StagetagError("--vs must be -1 (all) or more")
-        self.registered_only = registered_only
-        self.deprecated = deprecated
-        self.assignments_per_version = assignments_per_version
-        self.versions_per_stage = versions_per_stage
-        self.sort = sort
 
     def holders(self, artifact: Artifact) -> dict[str, list[StageHold]]:
         return artifact.stage_holders(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -110,6 +111,41 @@ class GitRepo:
 
     def lightweight_tag(self, name: str, target: str) -> None:
         self.git("tag", name, target)
+
+    def signed_tag(self, name: str, target: str, message: str) -> None:
+        """A GPG-signed tag (`git tag -s`), with a throwaway key; skips without gpg."""
+        if shutil.which("gpg") is None:
+            pytest.skip("gpg is not installed")
+        home = self.path.parent / "gnupg"
+        if not home.exists():
+            home.mkdir(mode=0o700)
+            subprocess.run(
+                [
+                    "gpg",
+                    "--batch",
+                    "--passphrase",
+                    "",
+                    "--quick-gen-key",
+                    f"{IDENTITY['GIT_COMMITTER_NAME']} <{IDENTITY['GIT_COMMITTER_EMAIL']}>",
+                    "ed25519",
+                    "sign",
+                    "never",
+                ],
+                env={**os.environ, "GNUPGHOME": str(home)},
+                check=True,
+                capture_output=True,
+            )
+        self.git(
+            "-c",
+            f"user.signingkey={IDENTITY['GIT_COMMITTER_EMAIL']}",
+            "tag",
+            "-s",
+            name,
+            "-m",
+            message,
+            target,
+            env={"GNUPGHOME": str(home)},
+        )
 
 
 def make_repo(path: Path) -> GitRepo:

@@ -4,9 +4,6 @@ and `artifacts.yaml` annotations at HEAD and at the versions' commits."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 from conftest import GitRepo
@@ -40,37 +37,7 @@ def test_edge_cases_read_as_gto_reads_them(repo: GitRepo, tmp_path: Path) -> Non
     )
     c2 = repo.commit("c2", "2024-01-04T12:00:00+0000")
     repo.tag("m@v1.1.0", c2, "2024-01-05T00:00:00+0000", "Registering artifact m version v1.1.0")
-    if shutil.which("gpg"):
-        home = tmp_path / "gnupg"
-        home.mkdir(mode=0o700)
-        env = {**os.environ, "GNUPGHOME": str(home)}
-        subprocess.run(
-            [
-                "gpg",
-                "--batch",
-                "--passphrase",
-                "",
-                "--quick-gen-key",
-                "Alice Tester <alice@example.com>",
-                "ed25519",
-                "sign",
-                "never",
-            ],
-            env=env,
-            check=True,
-            capture_output=True,
-        )
-        repo.git(
-            "-c",
-            "user.signingkey=alice@example.com",
-            "tag",
-            "-s",
-            "m#qa#3",
-            "-m",
-            "signed assignment",
-            c2,
-            env={"GNUPGHOME": str(home)},
-        )
+    repo.signed_tag("m#qa#3", c2, "signed assignment")
     (repo.path / ".gto").write_text("stages: [dev, dev, prod, qa]\n")
     home = tmp_path / "home"
     home.mkdir()

@@ -123,24 +123,29 @@ def test_gitlab_child_pipeline_validates(pushed: Pushed, tmp_path: Path) -> None
             "timeout": "30 minutes",
             "variables": {
                 key: {"value": value, "expand": False}
-                for key, value in {
-                    "STAGETAG_NAME": "m",
-                    "STAGETAG_VERSION": "v1.0.0",
-                    "STAGETAG_STAGE": "prod",
-                    "STAGETAG_ENVIRONMENT": "production",
-                    "STAGETAG_TAG": "m#prod#1",
-                    "STAGETAG_COMMIT": pushed.v1,
-                    "STAGETAG_EVENT": "assignment",
-                    "STAGETAG_ACTION": "deploy",
-                    "STAGETAG_PATH": "models/m.pkl",
-                    "STAGETAG_TYPE": "model",
-                }.items()
+                for key, value in job_variables(pushed).items()
             },
             "script": ["./rec.py models/m.pkl v1.0.0 prod"],
             "tags": ["ubuntu-latest"],
         },
     }
     validate_gitlab(text, tmp_path)
+
+
+def job_variables(pushed: Pushed) -> dict[str, str]:
+    """What the deploy job of the pushed `m#prod#1` knows, as STAGETAG_* variables."""
+    return {
+        "STAGETAG_NAME": "m",
+        "STAGETAG_VERSION": "v1.0.0",
+        "STAGETAG_STAGE": "prod",
+        "STAGETAG_ENVIRONMENT": "production",
+        "STAGETAG_TAG": "m#prod#1",
+        "STAGETAG_COMMIT": pushed.v1,
+        "STAGETAG_EVENT": "assignment",
+        "STAGETAG_ACTION": "deploy",
+        "STAGETAG_PATH": "models/m.pkl",
+        "STAGETAG_TYPE": "model",
+    }
 
 
 def test_empty_plan_gitlab_pipeline_validates(pushed: Pushed, tmp_path: Path) -> None:
@@ -179,18 +184,7 @@ def test_run_executes_from_the_repository_root(pushed: Pushed, tmp_path: Path) -
     [record] = records(ci.path / "records.jsonl")
     assert record["argv"] == ["models/m.pkl", "v1.0.0", "prod"]
     assert Path(record["cwd"]).resolve() == ci.path.resolve()
-    assert record["env"] == {
-        "STAGETAG_NAME": "m",
-        "STAGETAG_VERSION": "v1.0.0",
-        "STAGETAG_STAGE": "prod",
-        "STAGETAG_ENVIRONMENT": "production",
-        "STAGETAG_TAG": "m#prod#1",
-        "STAGETAG_COMMIT": pushed.v1,
-        "STAGETAG_EVENT": "assignment",
-        "STAGETAG_ACTION": "deploy",
-        "STAGETAG_PATH": "models/m.pkl",
-        "STAGETAG_TYPE": "model",
-    }
+    assert record["env"] == job_variables(pushed)
 
 
 def test_script_output_runs_the_same_command(pushed: Pushed, tmp_path: Path) -> None:

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-from pathlib import Path
-
-import pytest
 from conftest import GitRepo
 
 from stagetag.registry import load_registry
@@ -147,41 +141,9 @@ def test_history_and_check_ref_do_not_need_commit_events(repo: GitRepo) -> None:
     assert [e.tag for e in light.events] == [e.tag for e in full.events if e.tag]
 
 
-def test_a_signed_tag_message_is_its_text(repo: GitRepo, tmp_path: Path) -> None:
+def test_a_signed_tag_message_is_its_text(repo: GitRepo) -> None:
     """`git tag -s` appends a signature to the tag object; GTO reads only the text."""
-    if shutil.which("gpg") is None:
-        pytest.skip("gpg is not installed")
-    home = tmp_path / "gnupg"
-    home.mkdir(mode=0o700)
-    env = {"GNUPGHOME": str(home)}
-    subprocess.run(
-        [
-            "gpg",
-            "--batch",
-            "--passphrase",
-            "",
-            "--quick-gen-key",
-            "Alice Tester <alice@example.com>",
-            "ed25519",
-            "sign",
-            "never",
-        ],
-        env={**os.environ, **env},
-        check=True,
-        capture_output=True,
-    )
-    sha = repo.commit("c1")
-    repo.git(
-        "-c",
-        "user.signingkey=alice@example.com",
-        "tag",
-        "-s",
-        "m@v1.0.0",
-        "-m",
-        "Registering artifact m version v1.0.0",
-        sha,
-        env=env,
-    )
+    repo.signed_tag("m@v1.0.0", repo.commit("c1"), "Registering artifact m version v1.0.0")
     assert "BEGIN PGP SIGNATURE" in repo.git("cat-file", "tag", "m@v1.0.0")
     [event] = load_registry(repo.path).state.artifacts["m"].events[:1]
     assert event.message == "Registering artifact m version v1.0.0"
