@@ -31,7 +31,7 @@ from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any
 
-from dispatcher.render import check_command_template
+from stagetag.dispatcher.render import check_command_template
 from stagetag.errors import StagetagError
 from stagetag.grammar import NAME_RE
 from stagetag.settings import Settings

@@ -14,10 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from dispatcher.config import DeployConfig
-from dispatcher.context import event_context, version_context
-from dispatcher.render import render_command, render_text
 from stagetag.annotations import artifact_annotations
+from stagetag.dispatcher.config import DeployConfig
+from stagetag.dispatcher.context import event_context, version_context
+from stagetag.dispatcher.render import render_command, render_text
 from stagetag.events import Event, Kind
 from stagetag.grammar import parse_tag
 from stagetag.registry import Registry

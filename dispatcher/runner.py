@@ -9,8 +9,8 @@ import subprocess
 import sys
 from typing import NamedTuple
 
-from dispatcher.plan import Job
-from dispatcher.targets import job_variables
+from stagetag.dispatcher.plan import Job
+from stagetag.dispatcher.targets import job_variables
 
 
 class JobResult(NamedTuple):

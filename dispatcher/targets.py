@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from dispatcher.plan import DispatchPlan, Job
-from dispatcher.render import Raw, render_document
+from stagetag.dispatcher.plan import DispatchPlan, Job
+from stagetag.dispatcher.render import Raw, render_document
 
 FORMATS = ("github", "gitlab", "script", "json")
 _TEMPLATES = {

@@ -2,9 +2,10 @@
 and report back to the CI system (outputs, summary, annotations).
 
 Inputs: command (register, assign, unassign, deregister, deprecate, rollback; check-ref:
-gto-action's outputs for the triggering tag; dispatch: the deployment matrix), name, ref,
-version, stage, message, push (default true), remote, token, dry_run, force, simple, bump,
-to, skip_registration, dispatch_workflow, dispatch_ref.
+gto-action's outputs for the triggering tag; dispatch: the deployment matrix; dashboard: the
+registry as a static site), name, ref, version, stage, message, push (default true), remote,
+token, dry_run, force, simple, bump, to, skip_registration, dispatch_workflow, dispatch_ref,
+output.
 """
 
 from __future__ import annotations
@@ -20,25 +21,33 @@ from urllib.parse import urlsplit
 
 import click
 
-from dispatcher.config import load_deploy_config
-from dispatcher.plan import plan_dispatch
-from dispatcher.refs import ensure_tags, triggering_refs
-from dispatcher.targets import render
-from entrypoint.ci import Platform
-from entrypoint.write_commands import outcome_record
 from stagetag import gitio
 from stagetag.annotations import artifact_annotations
 from stagetag.commands import COMMANDS, WriteRequest, perform
+from stagetag.dashboard import build_dashboard
+from stagetag.dispatcher.config import load_deploy_config
+from stagetag.dispatcher.plan import plan_dispatch
+from stagetag.dispatcher.refs import ensure_tags, triggering_refs
+from stagetag.dispatcher.targets import render
+from stagetag.entrypoint.ci import Platform
+from stagetag.entrypoint.write_commands import outcome_record
 from stagetag.errors import StagetagError
 from stagetag.events import Kind
 from stagetag.grammar import Shortcut
-from stagetag.markdown import artifact_markdown
+from stagetag.markdown import artifact_markdown, registry_markdown
 from stagetag.markdown import cell as markdown_cell
 from stagetag.publish import Outcome
 from stagetag.registry import load_registry
 from stagetag.settings import load_settings
-from stagetag.views import ShowOptions, artifact_view, check_ref_events
+from stagetag.views import (
+    ShowOptions,
+    artifact_view,
+    check_ref_events,
+    registry_view,
+    shown_stages,
+)
 
+READ_COMMANDS = ("check-ref", "dispatch", "dashboard")
 _TRUE = {"true", "yes", "1", "on"}
 _FALSE = {"false", "no", "0", "off", ""}
 
@@ -55,9 +64,8 @@ def flag(platform: Platform, name: str, default: bool) -> bool:
 def request_from_inputs(platform: Platform, remote: str) -> WriteRequest:
     command = platform.input("command") or "assign"
     if command not in COMMANDS:
-        raise StagetagError(
-            f"input 'command' must be one of {', '.join(COMMANDS)}, not {command!r}"
-        )
+        choices = ", ".join([*COMMANDS, *READ_COMMANDS])
+        raise StagetagError(f"input 'command' must be one of {choices}, not {command!r}")
     name = platform.input("name")
     if not name:
         raise StagetagError("input 'name' is required: the artifact, e.g. 'churn' or 'dir:churn'")
@@ -227,6 +235,22 @@ def dispatch(platform: Platform, remote: str) -> int:
     return 0
 
 
+def dashboard(platform: Platform, remote: str) -> int:
+    """Write the registry dashboard into the folder named by input `output` (default `site`,
+    from the workspace), for a Pages upload; the registry table goes to the job summary."""
+    root = gitio.repo_root(platform.workspace)
+    registry = load_registry(root)
+    output = platform.workspace / (platform.input("output") or "site")
+    pages = build_dashboard(registry, output, remote)
+    platform.set_outputs({"output": str(output), "pages": str(len(pages))})
+    platform.summarize(
+        "### stagetag: registry\n\n"
+        + registry_markdown(registry_view(registry, ShowOptions()), shown_stages(registry))
+    )
+    print(f"Wrote {len(pages)} pages to {output}")
+    return 0
+
+
 def echo_outputs(outputs: dict[str, str]) -> None:
     """Show the outputs in the log, one line each: a value from an annotation file could
     otherwise start a line with `::` and be read as a workflow command."""
@@ -242,6 +266,8 @@ def run(platform: Platform) -> int:
         return check_ref(platform, remote)
     if platform.input("command") == "dispatch":
         return dispatch(platform, remote)
+    if platform.input("command") == "dashboard":
+        return dashboard(platform, remote)
     request = request_from_inputs(platform, remote)
     outcome = perform(platform.workspace, request)
     record = outcome_record(outcome, request.dry_run)

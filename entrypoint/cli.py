@@ -12,20 +12,20 @@ import click
 from stagetag.errors import StagetagError
 
 COMMANDS = {
-    "show": "entrypoint.read_commands:show",
-    "history": "entrypoint.read_commands:history",
-    "check-ref": "entrypoint.read_commands:check_ref",
-    "stages": "entrypoint.read_commands:stages",
-    "dashboard": "entrypoint.dashboard_command:dashboard",
-    "register": "entrypoint.write_commands:register",
-    "assign": "entrypoint.write_commands:assign",
-    "promote": "entrypoint.write_commands:assign",  # GTO's alias
-    "unassign": "entrypoint.write_commands:unassign",
-    "deregister": "entrypoint.write_commands:deregister",
-    "deprecate": "entrypoint.write_commands:deprecate",
-    "rollback": "entrypoint.write_commands:rollback",
-    "dispatch": "entrypoint.dispatch_command:dispatch",
-    "action": "entrypoint.action:action",
+    "show": "stagetag.entrypoint.read_commands:show",
+    "history": "stagetag.entrypoint.read_commands:history",
+    "check-ref": "stagetag.entrypoint.read_commands:check_ref",
+    "stages": "stagetag.entrypoint.read_commands:stages",
+    "dashboard": "stagetag.entrypoint.dashboard_command:dashboard",
+    "register": "stagetag.entrypoint.write_commands:register",
+    "assign": "stagetag.entrypoint.write_commands:assign",
+    "promote": "stagetag.entrypoint.write_commands:assign",  # GTO's alias
+    "unassign": "stagetag.entrypoint.write_commands:unassign",
+    "deregister": "stagetag.entrypoint.write_commands:deregister",
+    "deprecate": "stagetag.entrypoint.write_commands:deprecate",
+    "rollback": "stagetag.entrypoint.write_commands:rollback",
+    "dispatch": "stagetag.entrypoint.dispatch_command:dispatch",
+    "action": "stagetag.entrypoint.action:action",
 }
 
 

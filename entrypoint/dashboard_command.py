@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from entrypoint.read_commands import open_registry, repo_option
 from stagetag.dashboard import build_dashboard
+from stagetag.entrypoint.read_commands import open_registry, repo_option
 
 
 @click.command()

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import click
 
-from dispatcher.config import load_deploy_config
-from dispatcher.plan import plan_dispatch
-from dispatcher.refs import ensure_tags, new_since, save_state, triggering_refs
-from dispatcher.runner import run_jobs
-from dispatcher.targets import FORMATS, render
-from entrypoint.ci import Platform
-from entrypoint.read_commands import open_registry, repo_option
 from stagetag import gitio
+from stagetag.dispatcher.config import load_deploy_config
+from stagetag.dispatcher.plan import plan_dispatch
+from stagetag.dispatcher.refs import ensure_tags, new_since, save_state, triggering_refs
+from stagetag.dispatcher.runner import run_jobs
+from stagetag.dispatcher.targets import FORMATS, render
+from stagetag.entrypoint.ci import Platform
+from stagetag.entrypoint.read_commands import open_registry, repo_option
 from stagetag.settings import load_settings
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from entrypoint.output import emit_json, emit_lines, emit_table, warn
+from stagetag.entrypoint.output import emit_json, emit_lines, emit_table, warn
 from stagetag.errors import StagetagError
 from stagetag.grammar import parse_shortcut
 from stagetag.markdown import artifact_markdown, history_markdown, registry_markdown

@@ -11,9 +11,9 @@ from typing import Any
 
 import click
 
-from entrypoint.output import emit_json
-from entrypoint.read_commands import repo_option
 from stagetag.commands import WriteRequest, perform
+from stagetag.entrypoint.output import emit_json
+from stagetag.entrypoint.read_commands import repo_option
 from stagetag.errors import StagetagError
 from stagetag.events import Kind
 from stagetag.publish import Outcome

@@ -11,7 +11,7 @@ import yaml
 from conftest import GitRepo
 from dispatch_helpers import ROOT, one_line_error, stagetag, validate_gitlab, write
 
-from dispatcher.config import DeployConfig, load_deploy_config
+from stagetag.dispatcher.config import DeployConfig, load_deploy_config
 from stagetag.errors import StagetagError
 from stagetag.settings import load_settings
 

@@ -31,7 +31,7 @@ from dispatch_helpers import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from entrypoint.cli import main
+from stagetag.entrypoint.cli import main
 
 # --- hostile refs: never a GTO tag, so nothing to deploy ---------------------------------------
 

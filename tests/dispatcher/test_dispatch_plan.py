@@ -13,9 +13,9 @@ import yaml
 from conftest import GitRepo, make_repo
 from dispatch_helpers import isolated_env, validate_github_matrix, validate_gitlab, write
 
-from dispatcher.config import DeployConfig, load_deploy_config
-from dispatcher.plan import DispatchPlan, Job, plan_dispatch
-from dispatcher.targets import render
+from stagetag.dispatcher.config import DeployConfig, load_deploy_config
+from stagetag.dispatcher.plan import DispatchPlan, Job, plan_dispatch
+from stagetag.dispatcher.targets import render
 from stagetag.errors import StagetagError
 from stagetag.registry import Registry, load_registry
 from stagetag.settings import load_settings

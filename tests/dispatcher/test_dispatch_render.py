@@ -11,14 +11,14 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dispatcher.plan import DispatchPlan, Job
-from dispatcher.render import (
+from stagetag.dispatcher.plan import DispatchPlan, Job
+from stagetag.dispatcher.render import (
     check_command_template,
     render_command,
     render_document,
     render_text,
 )
-from dispatcher.targets import gitlab_pipeline, matrix_entry, render, safe_name
+from stagetag.dispatcher.targets import gitlab_pipeline, matrix_entry, render, safe_name
 from stagetag.errors import StagetagError
 
 # Anything an argument can hold: no NUL, no lone surrogates.
