@@ -8,6 +8,7 @@ Each must report nothing. The tools come from the dev extra, beside this interpr
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -18,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 WORKFLOWS = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
 GITLAB = [path for path in WORKFLOWS if path.name.endswith(".gitlab-ci.yml")]
-GITHUB = [path for path in WORKFLOWS if path not in GITLAB]
+EXAMPLES_GITHUB = [path for path in WORKFLOWS if path not in GITLAB]
+# This repository's own workflows (release.yml) pass the same checks as the examples.
+GITHUB = EXAMPLES_GITHUB + sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 
 
 def relative(paths: list[Path]) -> list[str]:
@@ -33,7 +36,8 @@ CHECKS = {
     "schema-action": schema("github-actions", ["action.yml"]),
     "schema-github-workflows": schema("github-workflows", relative(GITHUB)),
     "schema-gitlab-ci": schema("gitlab-ci", relative(GITLAB)),
-    "actionlint": ["actionlint", "-no-color", *relative(GITHUB)],
+    # The examples are linted where users copy them (test_examples_where_users_copy_them).
+    "actionlint": ["actionlint", "-no-color", *relative(GITHUB[len(EXAMPLES_GITHUB) :])],
     # .github/zizmor.yml holds the pinning policy; naming it keeps discovery rules out of play.
     "zizmor": [
         "zizmor",
@@ -51,6 +55,7 @@ CHECKS = {
 
 def test_examples_cover_both_platforms() -> None:
     assert GITHUB and GITLAB
+    assert ROOT / ".github" / "workflows" / "release.yml" in GITHUB
 
 
 @pytest.mark.parametrize("command", CHECKS.values(), ids=CHECKS.keys())
@@ -61,3 +66,21 @@ def test_no_findings(command: list[str]) -> None:
         [str(tool), *command[1:]], cwd=ROOT, capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, f"{' '.join(command)}\n{result.stdout}{result.stderr}"
+
+
+def test_examples_where_users_copy_them(tmp_path: Path) -> None:
+    """actionlint on the GitHub examples side by side in a repository's .github/workflows/,
+    where deploy-on-tag.yml's `uses: ./.github/workflows/deploy-job.yml` must resolve."""
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    for path in EXAMPLES_GITHUB:
+        shutil.copy(path, workflows / path.name)
+    result = subprocess.run(
+        [str(BIN / "actionlint"), "-no-color"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
