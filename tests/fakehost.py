@@ -21,6 +21,18 @@ from typing import Any
 from urllib.parse import urlsplit
 
 _DISPATCH = re.compile(r"^/api/v3/repos/([^/]+/[^/]+)/actions/workflows/([^/]+)/dispatches$")
+_SERVICE = re.compile(r"(git-upload-pack|git-receive-pack)")
+
+
+@dataclass(frozen=True)
+class GitRequest:
+    """One smart-HTTP request: which repository, fetch (`git-upload-pack`) or push
+    (`git-receive-pack`), and the Authorization header it came with, so a test can tell
+    which credentials a push used apart from those of the checkout's fetches."""
+
+    project: str
+    service: str
+    authorization: str
 
 
 @dataclass
@@ -31,6 +43,7 @@ class FakeHost:
     url: str = ""
     dispatches: list[dict[str, Any]] = field(default_factory=list)
     authorizations: list[str] = field(default_factory=list)
+    requests: list[GitRequest] = field(default_factory=list)
 
     def bare(self, project: str) -> Path:
         """The bare repository for `owner/name`, created (push enabled) if missing."""
@@ -77,7 +90,17 @@ def _handler(host: FakeHost) -> type[BaseHTTPRequestHandler]:
             path = re.sub(
                 r"^/([^/]+/[^/]+?)(?:\.git)?/", lambda m: f"/{m.group(1)}.git/", parts.path
             )
-            host.authorizations.append(self.headers.get("Authorization", ""))
+            authorization = self.headers.get("Authorization", "")
+            host.authorizations.append(authorization)
+            service = _SERVICE.search(f"{parts.path}?{parts.query}")
+            project = re.match(r"^/([^/]+/[^/]+?)\.git/", path)
+            host.requests.append(
+                GitRequest(
+                    project.group(1) if project else "",
+                    service.group(1) if service else "",
+                    authorization,
+                )
+            )
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
             env = {
