@@ -6,14 +6,14 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
-import tomllib
+from importlib.metadata import version
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "ci" / "release_check.py"
-VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+VERSION = version("stagetag")
 
 
 def check(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -44,9 +44,10 @@ def test_this_tree_is_releasable_as_its_version() -> None:
 
 
 def test_the_action_runs_the_released_image() -> None:
-    assert f"image: docker://ghcr.io/stagetag/stagetag:{VERSION}\n" in (
-        ROOT / "action.yml"
-    ).read_text()
+    assert (
+        f"image: docker://ghcr.io/stagetag/stagetag:{VERSION}\n"
+        in (ROOT / "action.yml").read_text()
+    )
 
 
 @pytest.mark.parametrize("tag", ["v9.9.9", "1.0.0", "v1.0", "v1.0.0-rc1"])
