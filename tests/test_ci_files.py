@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 WORKFLOWS = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
 GITLAB = [path for path in WORKFLOWS if path.name.endswith(".gitlab-ci.yml")]
+GITLAB.append(ROOT / ".gitlab-ci.yml")  # the GitLab mirror's catalog release
 EXAMPLES_GITHUB = [path for path in WORKFLOWS if path not in GITLAB]
 # This repository's own workflows (release.yml) pass the same checks as the examples.
 GITHUB = EXAMPLES_GITHUB + sorted((ROOT / ".github" / "workflows").glob("*.yml"))
