@@ -2,17 +2,18 @@
 
 Unit tests call `stagetag action` in-process; only a real container shows what the runner
 does to it: a workspace owned by another user (git's "dubious ownership"), HOME switched to
-/github/home, outputs through files mounted from the host, the image's own ENTRYPOINT, and
-pip installing the package into whatever base image the Dockerfile names. Needs podman
-(`ci/container-setup.sh` installs it and builds the local python base image).
+/github/home, outputs through files mounted from the host, the image's own ENTRYPOINT, a
+shallow checkout whose tags must be fetched from inside the container, the templates and the
+deploy commands working from the installed wheel, and what the image carries besides
+stagetag. Needs podman (`ci/container-setup.sh` installs it and builds the local base image).
 """
 
 from __future__ import annotations
 
-import fcntl
-import os
-import shutil
+import json
+import re
 import subprocess
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,43 +21,35 @@ from typing import Any
 
 import pytest
 import yaml
+from action_image import BASE_IMAGE, build_action_image, podman
 from conftest import read_github_output
 
 ROOT = Path(__file__).resolve().parents[2]
-BASE_IMAGE = os.environ.get("STAGETAG_BASE_IMAGE", "localhost/stagetag-python-base:3.11")
-IMAGE = "localhost/stagetag-action:test"
 TOKEN = "s3cret-token-5e1f0c"
 RUNNER_UID = "1000"  # GitHub's checkout belongs to the runner user, the container runs as root
 SEED_TAG = "churn@v1.0.0"
+DEV_TAG = "churn#dev#1"  # the pushed stage tag a deploy run is triggered by
+PROJECT_DIR = "/builds/octo-org/models"
 
-if shutil.which("podman") is None:
-    if os.environ.get("CI"):
-        pytest.fail("podman is missing: .ci/run must run ci/container-setup.sh", pytrace=False)
-    pytest.skip(
-        "podman is not installed (run ci/container-setup.sh as root)", allow_module_level=True
-    )
-
-
-def podman(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["podman", *args], capture_output=True, text=True, check=check, timeout=600
-    )
+# The deploy command writes into the workspace, so the host sees that it ran, where, and with
+# which job variables.
+STAGETAG_YAML = """\
+deploy:
+  defaults:
+    runs_on: [self-hosted, deploy]
+    timeout: 600
+  stages:
+    dev:
+      environment: development
+      deploy: echo "{{ name }} {{ version }} $STAGETAG_TAG" > "deployed-{{ stage }}.txt"
+"""
+ARTIFACTS_YAML = "churn:\n  type: model\n  path: model.txt\n  description: Predicts churn\n"
+DEPLOY_COMMAND = 'echo "churn v1.0.0 $STAGETAG_TAG" > "deployed-dev.txt"'
 
 
 @pytest.fixture(scope="module")
 def image(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Build once per session; the lock makes a second xdist worker reuse the cached layers
-    instead of building the same image concurrently."""
-    if podman("image", "exists", BASE_IMAGE, check=False).returncode != 0:
-        pytest.fail(f"base image {BASE_IMAGE} is missing: run ci/container-setup.sh as root")
-    lock = tmp_path_factory.getbasetemp().parent / "stagetag-action-image.lock"
-    with open(lock, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        build = podman(
-            "build", "--build-arg", f"BASE={BASE_IMAGE}", "-t", IMAGE, str(ROOT), check=False
-        )
-        assert build.returncode == 0, build.stderr
-    return IMAGE
+    return build_action_image(tmp_path_factory)
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -66,7 +59,7 @@ def git(cwd: Path, *args: str) -> str:
 
 @dataclass
 class Checkout:
-    """A bare remote with one registered version, and a clone of it as the CI workspace."""
+    """A bare remote holding a registered version, and a clone of it as the CI workspace."""
 
     remote: Path
     workspace: Path
@@ -76,23 +69,44 @@ class Checkout:
         return set(git(self.remote, "tag", "--list").split())
 
 
-@pytest.fixture
-def checkout(tmp_path: Path) -> Checkout:
-    seed = tmp_path / "seed"
-    seed.mkdir()
+def make_checkout(
+    base: Path, tags: Sequence[str] = (SEED_TAG,), shallow: bool = False, owner: str = RUNNER_UID
+) -> Checkout:
+    """The remote gets `tags` (a registration, then stage tags, all of v1.0.0); the
+    workspace is cloned the way the CI checks out: `shallow` as actions/checkout does by
+    default (depth 1, no tags), and owned by `owner`."""
+    seed = base / "seed"
+    seed.mkdir(parents=True)
     git(seed, "init", "-q", "-b", "main")
     (seed / ".gto").write_text("stages: [dev, staging, prod]\n")
+    (seed / "stagetag.yaml").write_text(STAGETAG_YAML)
+    (seed / "artifacts.yaml").write_text(ARTIFACTS_YAML)
     (seed / "model.txt").write_text("weights\n")
     git(seed, "add", "-A")
     git(seed, "commit", "-qm", "model")
-    git(seed, "tag", "-a", SEED_TAG, "-m", "Registering artifact churn version v1.0.0")
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
-    git(seed, "push", "-q", str(remote), "main", SEED_TAG)
-    workspace = tmp_path / "workspace"
-    git(tmp_path, "clone", "-q", str(remote), str(workspace))
-    subprocess.run(["chown", "-R", f"{RUNNER_UID}:{RUNNER_UID}", str(workspace)], check=True)
+    for tag in tags:
+        event = "Registering" if "@" in tag else "Assigning stage dev to"
+        git(seed, "tag", "-a", tag, "-m", f"{event} artifact churn version v1.0.0")
+    remote = base / "remote.git"
+    git(base, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(seed, "push", "-q", str(remote), "main", *tags)
+    workspace = base / "workspace"
+    options = ("--depth", "1", "--no-tags") if shallow else ()
+    # file://, so that --depth is honoured; the path is mounted as is into the container
+    git(base, "clone", "-q", *options, f"file://{remote}", str(workspace))
+    subprocess.run(["chown", "-R", f"{owner}:{owner}", str(workspace)], check=True)
     return Checkout(remote, workspace, git(seed, "rev-parse", "HEAD"))
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Checkout:
+    return make_checkout(tmp_path)
+
+
+@pytest.fixture
+def pushed(tmp_path: Path) -> Checkout:
+    """A tag-push run's checkout: the remote has DEV_TAG, the shallow clone has no tag."""
+    return make_checkout(tmp_path, (SEED_TAG, DEV_TAG), shallow=True)
 
 
 def action_yml() -> dict[str, Any]:
@@ -120,10 +134,16 @@ class GithubRun:
 
 
 def run_github(
-    image: str, checkout: Checkout, tmp_path: Path, inputs: dict[str, str], mirror_action_yml: bool
+    image: str,
+    checkout: Checkout,
+    tmp_path: Path,
+    inputs: dict[str, str],
+    mirror_action_yml: bool = False,
+    event: dict[str, str] | None = None,
 ) -> GithubRun:
     """`podman run` with the mounts, workdir and variables a GitHub runner gives a docker
-    action; with mirror_action_yml, also action.yml's runs.entrypoint and runs.args."""
+    action; with mirror_action_yml, also action.yml's runs.entrypoint and runs.args. `event`
+    overrides the workflow_dispatch run's GITHUB_* variables (e.g. for a tag push)."""
     commands = tmp_path / "file_commands"
     home = tmp_path / "home"
     commands.mkdir()
@@ -149,6 +169,7 @@ def run_github(
         "GITHUB_SERVER_URL": "https://github.com",
         "GITHUB_API_URL": "https://api.github.com",
         "RUNNER_OS": "Linux",
+        **(event or {}),
         **action_inputs(**inputs),
     }
     runs = action_yml()["runs"]
@@ -181,6 +202,44 @@ def run_github(
         read_github_output(commands / "set_output_x"),
         (commands / "step_summary_x").read_text(),
     )
+
+
+def tag_push(tag: str) -> dict[str, str]:
+    """The GITHUB_* variables of a run started by pushing `tag`."""
+    return {"GITHUB_EVENT_NAME": "push", "GITHUB_REF": f"refs/tags/{tag}", "GITHUB_REF_NAME": tag}
+
+
+def run_gitlab(
+    image: str, checkout: Checkout, script: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """A GitLab job with `image: {name: <this>, entrypoint: [""]}`: the project folder
+    mounted, CI_* variables set, and the job's script run by a shell."""
+    variables = {
+        "CI": "true",
+        "GITLAB_CI": "true",
+        "CI_PROJECT_DIR": PROJECT_DIR,
+        "CI_SERVER_URL": "https://gitlab.example.com",
+        "CI_PROJECT_PATH": "octo-org/models",
+        **(env or {}),
+    }
+    return podman(
+        "run",
+        "--rm",
+        f"--workdir={PROJECT_DIR}",
+        f"--volume={checkout.workspace}:{PROJECT_DIR}",
+        f"--volume={checkout.remote}:{checkout.remote}",
+        *(f"--env={key}={value}" for key, value in variables.items()),
+        "--entrypoint=",
+        image,
+        "sh",
+        "-c",
+        script,
+        check=False,
+    )
+
+
+def in_image(image: str, script: str, *options: str) -> subprocess.CompletedProcess[str]:
+    return podman("run", "--rm", *options, "--entrypoint=", image, "sh", "-c", script, check=False)
 
 
 ASSIGN = {"name": "churn", "stage": "prod", "version": "v1.0.0", "dry_run": "false"}
@@ -239,7 +298,7 @@ def test_github_assign(
 def test_github_refused_stage(
     image: str, checkout: Checkout, tmp_path: Path, stage: str, reason: str
 ) -> None:
-    run = run_github(image, checkout, tmp_path, {**ASSIGN, "stage": stage}, False)
+    run = run_github(image, checkout, tmp_path, {**ASSIGN, "stage": stage})
 
     assert run.result.returncode != 0
     errors = [line for line in run.result.stdout.splitlines() if line.startswith("::error")]
@@ -249,16 +308,76 @@ def test_github_refused_stage(
     assert run.outputs == {}
 
 
+def test_github_check_ref_fetches_the_tag_of_a_shallow_checkout(
+    image: str, pushed: Checkout, tmp_path: Path
+) -> None:
+    """A tag-push run on actions/checkout's default clone: the tag is fetched from the remote
+    inside the container, and the outputs are gto-action's, annotations included."""
+    assert git(pushed.workspace, "-c", "safe.directory=*", "tag", "--list") == ""
+    run = run_github(
+        image, pushed, tmp_path, {"command": "check-ref"}, mirror_action_yml=True,
+        event=tag_push(DEV_TAG),
+    )  # fmt: skip
+
+    assert run.result.returncode == 0, run.result.stdout + run.result.stderr
+    assert run.outputs == {
+        "event": "assignment",
+        "name": "churn",
+        "version": "v1.0.0",
+        "stage": "dev",
+        "type": "model",
+        "path": "model.txt",
+        "description": "Predicts churn",
+    }
+    local_tags = git(pushed.workspace, "-c", "safe.directory=*", "tag", "--list").split()
+    assert set(local_tags) == {SEED_TAG, DEV_TAG}
+
+
+def test_github_dispatch_outputs_the_matrix(image: str, pushed: Checkout, tmp_path: Path) -> None:
+    """The deploy workflow's plan step: one job per artifact and stage, from stagetag.yaml,
+    with the annotations and the commit of the pushed tag, ready for fromJSON."""
+    run = run_github(image, pushed, tmp_path, {"command": "dispatch"}, event=tag_push(DEV_TAG))
+
+    assert run.result.returncode == 0, run.result.stdout + run.result.stderr
+    assert set(run.outputs) == {"matrix", "has_jobs"}
+    assert run.outputs["has_jobs"] == "true"
+    assert json.loads(run.outputs["matrix"]) == {
+        "include": [
+            {
+                "name": "churn",
+                "version": "v1.0.0",
+                "stage": "dev",
+                "environment": "development",
+                "action": "deploy",
+                "command": DEPLOY_COMMAND,
+                "runs_on": ["self-hosted", "deploy"],
+                "concurrency": "deploy-churn-dev",
+                "timeout_minutes": 10,
+                "tag": DEV_TAG,
+                "commit": pushed.commit,
+                "path": "model.txt",
+                "type": "model",
+            }
+        ]
+    }
+    assert "deploy churn v1.0.0 to dev (development)" in run.summary
+    assert not (pushed.workspace / "deployed-dev.txt").exists()  # planned, not run
+
+
+def test_github_dispatch_of_a_branch_run_has_no_jobs(
+    image: str, checkout: Checkout, tmp_path: Path
+) -> None:
+    run = run_github(image, checkout, tmp_path, {"command": "dispatch"})
+
+    assert run.result.returncode == 0, run.result.stdout + run.result.stderr
+    assert run.outputs == {"matrix": '{"include":[]}', "has_jobs": "false"}
+    assert "nothing to deploy" in run.summary
+
+
 def test_gitlab_assign_writes_dotenv_report(image: str, checkout: Checkout) -> None:
     """A GitLab job with `image: <this>` and `script: stagetag action`: STAGETAG_* variables
     in, the dotenv report in the project folder out."""
-    project_dir = "/builds/octo-org/models"
     env = {
-        "CI": "true",
-        "GITLAB_CI": "true",
-        "CI_PROJECT_DIR": project_dir,
-        "CI_SERVER_URL": "https://gitlab.example.com",
-        "CI_PROJECT_PATH": "octo-org/models",
         "GITLAB_USER_LOGIN": "octocat",
         "GITLAB_USER_NAME": "Octo Cat",
         "GITLAB_USER_EMAIL": "octo@example.com",
@@ -268,20 +387,7 @@ def test_gitlab_assign_writes_dotenv_report(image: str, checkout: Checkout) -> N
         "STAGETAG_STAGE": "staging",
         "STAGETAG_MESSAGE": "Promote churn: ok | #1",
     }
-    result = podman(
-        "run",
-        "--rm",
-        f"--workdir={project_dir}",
-        f"--volume={checkout.workspace}:{project_dir}",
-        f"--volume={checkout.remote}:{checkout.remote}",
-        *(f"--env={key}={value}" for key, value in env.items()),
-        "--entrypoint=",
-        image,
-        "sh",
-        "-c",
-        "stagetag action",  # the job's script, run by a shell as the GitLab runner does
-        check=False,
-    )
+    result = run_gitlab(image, checkout, "stagetag action", env)
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert checkout.remote_tags() == {SEED_TAG, "churn#staging#1"}
@@ -299,3 +405,158 @@ def test_gitlab_assign_writes_dotenv_report(image: str, checkout: Checkout) -> N
         "STAGETAG_OUT_CREATED=true",
         "STAGETAG_OUT_PUSHED=true",
     ]
+
+
+@pytest.fixture
+def tag_pipeline(tmp_path: Path) -> Checkout:
+    """A GitLab tag pipeline's project folder: GIT_DEPTH 0, cloned by the runner as root."""
+    return make_checkout(tmp_path, (SEED_TAG, DEV_TAG), owner="0")
+
+
+def rendered(output: str, text: str) -> Any:
+    """The jobs of a rendered plan, in a shape the assertions compare."""
+    if output == "gitlab":
+        return yaml.safe_load(text)["deploy churn dev"]["script"]
+    if output == "json":
+        return [job["command"] for job in json.loads(text)["jobs"]]
+    return [line for line in text.splitlines() if line and not line.startswith(("#", "set "))]
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        ("gitlab", [DEPLOY_COMMAND]),
+        ("json", [DEPLOY_COMMAND]),
+        ("script", ["echo '== deploy churn v1.0.0 to dev (development)'", DEPLOY_COMMAND]),
+    ],
+)
+def test_gitlab_plan_job_renders_the_jobs(
+    image: str, tag_pipeline: Checkout, output: str, expected: list[str]
+) -> None:
+    """examples/workflows/deploy.gitlab-ci.yml's plan job, run in the image: the triggering
+    tag from CI_COMMIT_TAG, the file it writes read back on the host."""
+    script = f"stagetag dispatch --format {output} --output-file plan.out"
+    result = run_gitlab(image, tag_pipeline, script, {"CI_COMMIT_TAG": DEV_TAG})
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    text = (tag_pipeline.workspace / "plan.out").read_text()
+    assert rendered(output, text) == expected
+    if output == "gitlab":
+        job = yaml.safe_load(text)["deploy churn dev"]
+        assert job["environment"] == {"name": "development", "action": "start"}
+        assert job["variables"]["STAGETAG_COMMIT"]["value"] == tag_pipeline.commit
+        assert job["tags"] == ["self-hosted", "deploy"]
+    assert not (tag_pipeline.workspace / "deployed-dev.txt").exists()
+
+
+def test_dispatch_run_runs_the_deploy_command_in_the_image(
+    image: str, tag_pipeline: Checkout
+) -> None:
+    """`stagetag dispatch --run`, for a CI without dynamic jobs: the command runs in the
+    repository's root with the job's variables."""
+    result = run_gitlab(image, tag_pipeline, "stagetag dispatch --run", {"CI_COMMIT_TAG": DEV_TAG})
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert (tag_pipeline.workspace / "deployed-dev.txt").read_text() == f"churn v1.0.0 {DEV_TAG}\n"
+    assert result.stdout.endswith("stagetag: 1 of 1 jobs succeeded\n")
+
+
+def site_pages(site: Path) -> list[str]:
+    return sorted(str(page.relative_to(site)) for page in site.rglob("*.html"))
+
+
+def test_github_dashboard_writes_the_site_into_the_workspace(image: str, tmp_path: Path) -> None:
+    """examples/workflows/publish-dashboard.yml's step: a full clone (fetch-depth 0), the
+    site in the workspace for the Pages upload, the registry in the job summary."""
+    full = make_checkout(tmp_path / "repo", (SEED_TAG, DEV_TAG))
+    run = run_github(image, full, tmp_path, {"command": "dashboard"}, event=tag_push(DEV_TAG))
+
+    assert run.result.returncode == 0, run.result.stdout + run.result.stderr
+    site = full.workspace / "site"
+    pages = site_pages(site)
+    assert len(pages) == 2 and pages[0] == "index.html", pages
+    assert re.fullmatch(r"models/churn-[0-9a-f]{8}\.html", pages[1]), pages
+    assert (site / "dashboard.css").is_file() and (site / "dashboard.js").is_file()
+    assert "Predicts churn" in (site / "index.html").read_text()
+    assert run.outputs == {"output": "/github/workspace/site", "pages": "2"}
+    assert run.summary.splitlines() == [
+        "### stagetag: registry",
+        "",
+        "| artifact | latest | dev | staging | prod |",
+        "|---|---|---|---|---|",
+        "| churn | v1.0.0 | v1.0.0 | — | — |",
+    ]
+
+
+def test_cli_dashboard_writes_gitlab_pages_folder(image: str, tag_pipeline: Checkout) -> None:
+    """A GitLab pages job: `stagetag dashboard -o public`, the templates from the wheel."""
+    result = run_gitlab(image, tag_pipeline, "stagetag dashboard -o public")
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout == "Wrote 2 pages to public\n"
+    public = tag_pipeline.workspace / "public"
+    assert site_pages(public)[0] == "index.html"
+    assert "v1.0.0" in (public / site_pages(public)[1]).read_text()
+
+
+def test_stagetag_is_found_with_a_host_path(image: str) -> None:
+    """nektos/act in host mode gives a docker action the host's PATH, which lacks a base
+    image's venv: the action's entrypoint must still be found."""
+    host_path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    result = podman(
+        "run", "--rm", f"--env=PATH={host_path}", "--entrypoint=stagetag", image, "--version",
+        check=False,
+    )  # fmt: skip
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"stagetag, version {version}\n"
+
+
+def pip_packages(image: str) -> set[str]:
+    result = in_image(image, "python -m pip list --format=json --disable-pip-version-check")
+    assert result.returncode == 0, result.stderr
+    return {package["name"].lower() for package in json.loads(result.stdout)}
+
+
+# What must not be in the image: apt's lists, binary caches and downloaded packages, pip's
+# cache, the source tree or the wheel (anything named stagetag outside the installed package),
+# and compilers. Each line printed is an offender.
+LEFTOVERS = r"""
+find /var/lib/apt/lists -mindepth 1 ! -name lock ! -path '*/partial'
+find /var/cache/apt -name '*.bin' -o -name '*.deb'
+find / -xdev \( -path /proc -o -path /sys \) -prune -o -path '*/.cache/pip' -print
+find / -xdev \( -path /proc -o -path /sys \) -prune -o -path '*stagetag*' -print \
+  | grep -v -E '/site-packages/stagetag(/|-[0-9.]+\.dist-info(/|$)|$)|/bin/stagetag$'
+find /tmp -mindepth 1
+for tool in gcc cc make; do command -v "$tool"; done
+true
+"""
+# Build inputs and products, compared with the base (Debian's venv keeps pip's own wheels).
+BUILD_FILES = r"""
+find / -xdev \( -path /proc -o -path /sys \) -prune -o \
+  \( -name '*.whl' -o -name pyproject.toml -o -name setup.py -o -name '*.egg-info' \) -print
+"""
+
+
+def image_size(image: str) -> int:
+    return int(podman("image", "inspect", "--format", "{{.Size}}", image).stdout)
+
+
+def test_image_holds_only_what_stagetag_needs(image: str) -> None:
+    size, base = image_size(image), image_size(BASE_IMAGE)
+    print(f"{image}: {size / 1e6:.0f} MB ({(size - base) / 1e6:.0f} MB over {BASE_IMAGE})")
+
+    leftovers = in_image(image, LEFTOVERS)
+    assert leftovers.returncode == 0, leftovers.stderr
+    assert leftovers.stdout == "", leftovers.stdout
+    added_files = set(in_image(image, BUILD_FILES).stdout.split())
+    assert added_files - set(in_image(BASE_IMAGE, BUILD_FILES).stdout.split()) == set()
+    # The wheel and its dependencies are all that pip added to the base: no build tools.
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    dependencies = pyproject["project"]["dependencies"]
+    requirements = {re.split(r"[<>=!~ ]", dep)[0].lower() for dep in dependencies}
+    added = pip_packages(image) - pip_packages(BASE_IMAGE)
+    assert added == {"stagetag", "markupsafe", *requirements}  # markupsafe: Jinja2's
+    # git with its dependencies and the package; 205 MB when apt's cache stayed in the layer
+    assert size - base < 150e6, f"the image adds {(size - base) / 1e6:.0f} MB to its base"
