@@ -40,7 +40,10 @@ def job_variables(job: Job) -> dict[str, str]:
         "path",
         "type",
     )
-    return {f"STAGETAG_{k.upper()}": str(job.context.get(k) or "") for k in keys}
+    variables = {f"STAGETAG_{k.upper()}": str(job.context.get(k) or "") for k in keys}
+    # The environment the CI system runs the job in, as matrix_entry and the pipeline name it.
+    variables["STAGETAG_ENVIRONMENT"] = safe_name(job.environment)
+    return variables
 
 
 def matrix_entry(job: Job) -> dict[str, Any]:
@@ -55,6 +58,7 @@ def matrix_entry(job: Job) -> dict[str, Any]:
         "concurrency": safe_name(job.concurrency),
         "timeout_minutes": max(1, math.ceil(job.timeout / 60)),
         "tag": job.context["tag"],
+        "event": job.context["event"] or "",
         "commit": job.context["commit"] or "",
         "path": job.context["path"] or "",
         "type": job.context["type"] or "",

@@ -120,6 +120,7 @@ def records(path: Path) -> list[dict[str, Any]]:
 
 MATRIX_KEYS = (
     "action",
+    "event",
     "name",
     "version",
     "stage",

@@ -86,6 +86,7 @@ def expected_entry(pushed: Pushed) -> dict[str, object]:
         "concurrency": "deploy-m-prod",
         "timeout_minutes": 30,
         "tag": "m#prod#1",
+        "event": "assignment",
         "commit": pushed.v1,
         "path": "models/m.pkl",
         "type": "model",

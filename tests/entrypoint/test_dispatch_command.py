@@ -216,6 +216,7 @@ def test_dispatch_mode_writes_matrix_and_has_jobs(origin: Origin, ws: Path, tmp_
                 "concurrency": "deploy-path/to-model-prod",
                 "timeout_minutes": 30,
                 "tag": "path/to=model#prod#1",
+                "event": "assignment",
                 "commit": origin.commits[1],
                 "path": "path/to/weights.bin",
                 "type": "model",

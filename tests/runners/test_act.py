@@ -31,7 +31,6 @@ import pytest
 from action_image import build_action_image
 from conftest import IDENTITY, GitRepo, clean_environ, make_repo
 from fakehost import FakeHost, GitRequest, serve
-from test_workflow_files import MATRIX_LACKS
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "workflows"
@@ -48,7 +47,6 @@ CHECKOUT_USES = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1"
 PAGES_USES = "actions/upload-pages-artifact@fc324d3547104276b827a68afc52ff2a11cc49c9"
 PROJECT = "acme/models"
 TOKEN = "fake-token-7d41c2"
-MATRIX_LACKS_EVENT = "event" in MATRIX_LACKS
 ACT_TIMEOUT = 900  # seconds per act run; 5-10 s here when idle, far more on a loaded machine
 
 
@@ -427,17 +425,8 @@ def deploy(world: World, repo: GitRepo, tag: str, project: str) -> list[dict[str
 
 
 def expect_variables(record: dict[str, Any], expected: dict[str, str]) -> None:
-    """The deploy command saw exactly these STAGETAG_* variables. The matrix lacks `event`
-    (see test_workflow_files.py), so STAGETAG_EVENT is checked last and an empty one is an
-    expected failure until matrix_entry has it."""
-    seen = dict(record["env"])
-    event = seen.pop("STAGETAG_EVENT", None)
-    wanted = dict(expected)
-    wanted_event = wanted.pop("STAGETAG_EVENT")
-    assert seen == wanted
-    if event == "" and MATRIX_LACKS_EVENT:
-        pytest.xfail("matrix_entry has no 'event': STAGETAG_EVENT is empty in deploy-job.yml")
-    assert event == wanted_event
+    """The deploy command saw exactly these STAGETAG_* variables."""
+    assert dict(record["env"]) == expected
 
 
 def scheme_lower(authorization: str) -> str:
