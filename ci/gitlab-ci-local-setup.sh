@@ -15,6 +15,7 @@ helper=${STAGETAG_GCL_HELPER_IMAGE:-localhost/stagetag-gitlab-ci-local-helper:1}
 minbase=localhost/stagetag-debian-minbase:bookworm
 export DEBIAN_FRONTEND=noninteractive
 
+bash ci/container-setup.sh >/dev/null  # podman and the local Debian base image
 bash ci/node-setup.sh >/dev/null
 
 if ! command -v rsync >/dev/null; then
@@ -36,7 +37,6 @@ fi
 "$prefix/bin/gitlab-ci-local" --version
 
 if ! podman image exists "$helper"; then
-    podman image exists "$minbase" || bash ci/container-setup.sh
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
     cat > "$work/Containerfile" <<CONTAINERFILE
