@@ -40,8 +40,8 @@ from fakehost import FakeHost, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "workflows"
-GCL = Path(os.environ.get("STAGETAG_GCL_PREFIX", "/opt/stagetag-gitlab-ci-local"))
-GCL = GCL / "bin" / "gitlab-ci-local"
+GCL_PREFIX = Path(os.environ.get("STAGETAG_GCL_PREFIX", "/opt/stagetag-gitlab-ci-local"))
+GCL = GCL_PREFIX / "bin" / "gitlab-ci-local"
 HELPER_IMAGE = os.environ.get(
     "STAGETAG_GCL_HELPER_IMAGE", "localhost/stagetag-gitlab-ci-local-helper:1"
 )
