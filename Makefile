@@ -25,8 +25,17 @@ lint: $(BIN)/stagetag
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+# Branch coverage of every stagetag process the tests start (coverage's subprocess patch), with
+# a floor for the registry core.
+COVERAGE_FLOOR := 95
+
 test: lint $(GTO_VENV)/bin/gto
-	GTO_ORACLE="$(CURDIR)/$(GTO_VENV)/bin/gto" PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pytest -n 2
+	rm -rf .coverage && mkdir .coverage
+	GTO_ORACLE="$(CURDIR)/$(GTO_VENV)/bin/gto" PATH="$(CURDIR)/$(BIN):$$PATH" \
+		$(BIN)/pytest -n 2 --cov --cov-report=
+	$(BIN)/coverage report --precision=1
+	$(BIN)/coverage report --include='stagetag/*' --fail-under=$(COVERAGE_FLOOR) > /dev/null \
+		|| { echo "coverage of stagetag/ is under $(COVERAGE_FLOOR)%"; exit 1; }
 
 bench: $(BIN)/stagetag $(GTO_VENV)/bin/gto
 	GTO_ORACLE="$(CURDIR)/$(GTO_VENV)/bin/gto" PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/bench.py

@@ -239,6 +239,11 @@ def dashboard(platform: Platform, remote: str) -> int:
     """Write the registry dashboard into the folder named by input `output` (default `site`,
     from the workspace), for a Pages upload; the registry table goes to the job summary."""
     root = gitio.repo_root(platform.workspace)
+    if gitio.is_shallow(root):
+        raise StagetagError(
+            "the checkout is shallow, so the dashboard would miss tags and commits: "
+            'check out with fetch-depth: 0 (GitLab: GIT_DEPTH: "0")'
+        )
     registry = load_registry(root)
     output = platform.workspace / (platform.input("output") or "site")
     pages = build_dashboard(registry, output, remote)

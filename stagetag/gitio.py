@@ -91,8 +91,12 @@ def repo_root(path: Path) -> Path:
         raise StagetagError(f"repository path {str(path)!r} does not exist")
     try:
         top = run_git(path, "rev-parse", "--show-toplevel").strip()
-    except StagetagError:
-        raise StagetagError(f"{str(path)!r} is not inside a git repository") from None
+    except StagetagError as e:
+        # git's reason says which: no repository, or one it refuses (owned by another user)
+        reason = str(e).partition(": ")[2]
+        raise StagetagError(
+            f"{str(path)!r} is not a git repository git can use: {reason}"
+        ) from None
     return Path(top)
 
 

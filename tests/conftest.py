@@ -9,6 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# A loaded 2-core CI machine makes example generation slow, which is not a failure.
+settings.register_profile(
+    "ci", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.load_profile("ci" if os.environ.get("CI") else "default")
 
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Alice Tester",
@@ -145,6 +152,13 @@ class GitRepo:
             message,
             target,
             env={"GNUPGHOME": str(home)},
+        )
+        # git started a gpg-agent for this home; stop it rather than leave it running.
+        subprocess.run(
+            ["gpgconf", "--kill", "gpg-agent"],
+            env={**os.environ, "GNUPGHOME": str(home)},
+            check=False,
+            capture_output=True,
         )
 
 

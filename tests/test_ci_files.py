@@ -14,12 +14,14 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 WORKFLOWS = sorted((ROOT / "examples" / "workflows").glob("*.yml"))
 GITLAB = [path for path in WORKFLOWS if path.name.endswith(".gitlab-ci.yml")]
 GITLAB.append(ROOT / ".gitlab-ci.yml")  # the GitLab mirror's catalog release
+COMPONENTS = sorted((ROOT / "templates").glob("*.yml"))  # GitLab CI/CD components
 EXAMPLES_GITHUB = [path for path in WORKFLOWS if path not in GITLAB]
 # This repository's own workflows (release.yml) pass the same checks as the examples.
 GITHUB = EXAMPLES_GITHUB + sorted((ROOT / ".github" / "workflows").glob("*.yml"))
@@ -83,5 +85,30 @@ def test_examples_where_users_copy_them(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("component", COMPONENTS, ids=[path.stem for path in COMPONENTS])
+def test_components_pass_the_gitlab_schema(component: Path, tmp_path: Path) -> None:
+    """A component is two YAML documents, the `spec:` header and the jobs; the schema tool
+    reads one document a file, so each is checked on its own (both against GitLab's schema,
+    which knows the header's keys, input types and defaults)."""
+    documents = list(yaml.safe_load_all(component.read_text()))
+    assert len(documents) == 2 and set(documents[0]) == {"spec"}, component.name
+    parts = []
+    for index, document in enumerate(documents):
+        part = tmp_path / f"{component.stem}.{index}.yml"
+        part.write_text(yaml.safe_dump(document, sort_keys=False))
+        parts.append(str(part))
+    command = [
+        *schema("gitlab-ci", parts),
+        "--data-transform",
+        "gitlab-ci",
+        "--regex-variant",
+        "nonunicode",
+    ]
+    result = subprocess.run(
+        [str(BIN / command[0]), *command[1:]], capture_output=True, text=True, timeout=300
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -164,3 +164,18 @@ def test_a_multiline_description_cannot_inject_a_workflow_command(workspace: Git
     assert result.returncode == 0, result.stderr
     assert not any(line.startswith("::error") for line in result.stdout.splitlines())
     assert "fine\n::error::injected" in outputs.read_text()  # intact inside the heredoc entry
+
+
+def test_dashboard_refuses_a_shallow_checkout(tmp_path: Path, workspace: GitRepo) -> None:
+    """actions/checkout's default depth: the site would silently miss tags and commits."""
+    shallow = tmp_path / "shallow"
+    subprocess.run(
+        ["git", "clone", "-q", "--depth", "1", f"file://{tmp_path / 'origin.git'}", str(shallow)],
+        check=True,
+    )
+    result, outputs = run_action(GitRepo(shallow), INPUT_COMMAND="dashboard")
+    assert result.returncode == 1
+    [line] = result.stdout.splitlines()
+    assert line.startswith("::error") and "fetch-depth: 0" in line
+    assert outputs.read_text() == ""
+    assert not (shallow / "site").exists()

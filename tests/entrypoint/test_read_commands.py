@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -37,9 +38,17 @@ def test_unknown_artifact_is_one_line(registry: GitRepo) -> None:
 
 
 def test_not_a_repository_is_one_line(tmp_path: Path) -> None:
-    assert_one_line_error(stagetag("show", cwd=tmp_path), "not inside a git repository")
+    assert_one_line_error(stagetag("show", cwd=tmp_path), "is not a git repository git can use")
     missing = tmp_path / "missing"
     assert_one_line_error(stagetag("history", "-r", str(missing), cwd=tmp_path), "does not exist")
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs root to give the repository away")
+def test_a_repository_git_refuses_says_why(registry: GitRepo) -> None:
+    """A checkout owned by another user (a CI workspace in a container): git's own reason,
+    not a claim that there is no repository."""
+    subprocess.run(["chown", "-R", "12345:12345", str(registry.path)], check=True)
+    assert_one_line_error(stagetag("show", cwd=registry.path), "dubious ownership")
 
 
 def test_two_output_flags_are_refused(registry: GitRepo) -> None:
