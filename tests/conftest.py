@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -60,21 +62,30 @@ def read_github_output(path: Path) -> dict[str, str]:
     return outputs
 
 
+@contextmanager
+def isolated_git(home: Path, clear_ci: bool = False) -> Iterator[pytest.MonkeyPatch]:
+    """A pinned identity and no user or system git config (nor GTO's settings, and with
+    clear_ci none of a CI system's variables): what every test runs under, also usable by
+    module-scoped fixtures, which the autouse fixture does not reach."""
+    with pytest.MonkeyPatch.context() as mp:
+        home.mkdir(parents=True, exist_ok=True)
+        mp.setenv("HOME", str(home))
+        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
+        mp.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
+        mp.setenv("TZ", "UTC")
+        for key, value in IDENTITY.items():
+            mp.setenv(key, value)
+        gto_settings = [k for k in os.environ if k.startswith("GTO_") and k != "GTO_ORACLE"]
+        ci_settings = [k for k in os.environ if k.startswith(CI_PREFIXES) or k == "CI"]
+        for key in gto_settings + (ci_settings if clear_ci else []):
+            mp.delenv(key)
+        yield mp
+
+
 @pytest.fixture(autouse=True)
-def _isolated_git(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-) -> None:
-    """Every test gets a pinned identity and no user or system git config."""
-    home = tmp_path_factory.mktemp("home")
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-    monkeypatch.setenv("TZ", "UTC")
-    for key, value in IDENTITY.items():
-        monkeypatch.setenv(key, value)
-    for key in list(os.environ):
-        if key.startswith("GTO_") and key != "GTO_ORACLE":  # GTO's settings, not the oracle
-            monkeypatch.delenv(key)
+def _isolated_git(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    with isolated_git(tmp_path_factory.mktemp("home")):
+        yield
 
 
 @dataclass

@@ -5,17 +5,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from conftest import CI_PREFIXES, IDENTITY, GitRepo, clean_environ, make_repo
+from conftest import GitRepo, clean_environ, isolated_git, make_repo
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -49,21 +47,9 @@ def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     return GitRepo(cwd).git(*args, env=env)
 
 
-@contextlib.contextmanager
-def isolated_env(home: Path) -> Iterator[pytest.MonkeyPatch]:
-    """What the autouse fixture gives each test, for module-scoped fixtures."""
-    with pytest.MonkeyPatch.context() as mp:
-        home.mkdir(parents=True, exist_ok=True)
-        mp.setenv("HOME", str(home))
-        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        mp.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-        mp.setenv("TZ", "UTC")
-        for key, value in IDENTITY.items():
-            mp.setenv(key, value)
-        for key in list(os.environ):
-            if key.startswith(("GTO_", *CI_PREFIXES)) or key == "CI":
-                mp.delenv(key)
-        yield mp
+def isolated_env(home: Path) -> contextlib.AbstractContextManager[pytest.MonkeyPatch]:
+    """What the autouse fixture gives each test, with no CI variables, for module fixtures."""
+    return isolated_git(home, clear_ci=True)
 
 
 def make_origin(base: Path) -> tuple[Path, GitRepo]:

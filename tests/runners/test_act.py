@@ -29,7 +29,7 @@ from typing import Any
 
 import pytest
 from action_image import build_action_image
-from conftest import IDENTITY, GitRepo, clean_environ, make_repo
+from conftest import IDENTITY, GitRepo, clean_environ, isolated_git, make_repo
 from fakehost import FakeHost, GitRequest, serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -256,20 +256,6 @@ runs:
 
 
 @contextmanager
-def isolated(home: Path) -> Iterator[None]:
-    """The autouse fixture's pinned identity and empty git config, for module fixtures."""
-    with pytest.MonkeyPatch.context() as mp:
-        home.mkdir(parents=True, exist_ok=True)
-        mp.setenv("HOME", str(home))
-        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        mp.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-        mp.setenv("TZ", "UTC")
-        for key, value in IDENTITY.items():
-            mp.setenv(key, value)
-        yield
-
-
-@contextmanager
 def podman_service(log: Path) -> Iterator[Path]:
     """podman's Docker-compatible API on a socket of our own, for act; stopped afterwards.
     The socket lives in a short /tmp folder: a unix socket path has a 107-byte limit that a
@@ -359,7 +345,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
     (stubs / "upload-pages-artifact").mkdir(parents=True)
     (stubs / "upload-pages-artifact" / "action.yml").write_text(PAGES_STUB, encoding="utf-8")
     with (
-        isolated(tmp / "home"),
+        isolated_git(tmp / "home"),
         podman_service(tmp / "podman-service.log") as sock,
         serve(tmp / "host") as host,
     ):

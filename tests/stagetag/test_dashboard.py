@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import html5lib
 import pytest
-from conftest import IDENTITY, GitRepo, make_repo
+from conftest import GitRepo, isolated_git, make_repo
 
 from stagetag.dashboard import slug
 from stagetag.markdown import cell
@@ -158,15 +158,7 @@ def render(tmp: Path, remote: str | None) -> Site:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     """One GitHub-hosted registry and its site, shared by the module (git runs are slow)."""
     tmp = tmp_path_factory.mktemp("dashboard")
-    with pytest.MonkeyPatch.context() as env:
-        home = tmp / "home"
-        home.mkdir()
-        env.setenv("HOME", str(home))
-        env.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        env.setenv("GIT_CONFIG_GLOBAL", str(home / ".gitconfig"))
-        env.setenv("TZ", "UTC")
-        for key, value in IDENTITY.items():
-            env.setenv(key, value)
+    with isolated_git(tmp / "home"):
         yield render(tmp, f"{GITHUB}.git")
 
 
