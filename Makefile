@@ -24,6 +24,7 @@ lint: $(BIN)/stagetag
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy --python-version 3.11 ci/release_check.py  # a CI script: 3.11+ (tomllib)
 
 # Branch coverage of every stagetag process the tests start (coverage's subprocess patch), with
 # a floor for the registry core.
@@ -32,7 +33,7 @@ COVERAGE_FLOOR := 95
 test: lint $(GTO_VENV)/bin/gto
 	rm -rf .coverage && mkdir .coverage
 	GTO_ORACLE="$(CURDIR)/$(GTO_VENV)/bin/gto" PATH="$(CURDIR)/$(BIN):$$PATH" \
-		$(BIN)/pytest -n 2 --cov --cov-report=
+		$(BIN)/pytest -n 2 --dist loadgroup --cov --cov-report=
 	$(BIN)/coverage report --precision=1
 	$(BIN)/coverage report --include='stagetag/*' --fail-under=$(COVERAGE_FLOOR) > /dev/null \
 		|| { echo "coverage of stagetag/ is under $(COVERAGE_FLOOR)%"; exit 1; }

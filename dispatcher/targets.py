@@ -32,7 +32,6 @@ def job_variables(job: Job) -> dict[str, str]:
         "name",
         "version",
         "stage",
-        "environment",
         "tag",
         "commit",
         "event",
@@ -42,8 +41,7 @@ def job_variables(job: Job) -> dict[str, str]:
     )
     variables = {f"STAGETAG_{k.upper()}": str(job.context.get(k) or "") for k in keys}
     # The environment the CI system runs the job in, as matrix_entry and the pipeline name it.
-    variables["STAGETAG_ENVIRONMENT"] = safe_name(job.environment)
-    return variables
+    return {**variables, "STAGETAG_ENVIRONMENT": safe_name(job.environment)}
 
 
 def matrix_entry(job: Job) -> dict[str, Any]:

@@ -263,9 +263,18 @@ def echo_outputs(outputs: dict[str, str]) -> None:
         print(f"{key}: {' '.join(value.split())}")
 
 
+def refuse_token_in_inputs(platform: Platform, token: str) -> None:
+    """A token inside another input (pasted into a form, or a `$STAGETAG_TOKEN` the CI system
+    expanded in a message) would be written into a pushed tag or a log: refuse it."""
+    for name, value in platform.inputs().items():
+        if name != "token" and token and token in value:
+            raise StagetagError(f"input {name!r} contains the token; remove it from that input")
+
+
 def run(platform: Platform) -> int:
     token = platform.input("token")
     platform.mask(token)
+    refuse_token_in_inputs(platform, token)
     remote = configure_git(platform, token)
     if platform.input("command") == "check-ref":
         return check_ref(platform, remote)

@@ -46,6 +46,16 @@ class Platform:
                 return self.env[key].strip()
         return ""
 
+    def inputs(self) -> dict[str, str]:
+        """Every input given, by id, as `input` reads them."""
+        names = {
+            key[len(prefix) :].lower().replace("-", "_")
+            for key in self.env
+            for prefix in ("INPUT_", "STAGETAG_")
+            if key.startswith(prefix) and not key.startswith("STAGETAG_OUT_")
+        }
+        return {name: self.input(name) for name in sorted(names)}
+
     @property
     def workspace(self) -> Path:
         folder = self.env.get("GITHUB_WORKSPACE") or self.env.get("CI_PROJECT_DIR") or "."

@@ -179,3 +179,17 @@ def test_dashboard_refuses_a_shallow_checkout(tmp_path: Path, workspace: GitRepo
     assert line.startswith("::error") and "fetch-depth: 0" in line
     assert outputs.read_text() == ""
     assert not (shallow / "site").exists()
+
+
+@pytest.mark.parametrize("variable", ["INPUT_MESSAGE", "STAGETAG_MESSAGE", "INPUT_DRY-RUN"])
+def test_a_token_inside_another_input_is_refused(workspace: GitRepo, variable: str) -> None:
+    """E.g. a form's message that the CI system expanded from `$STAGETAG_TOKEN`: it would be
+    pushed in the tag's message."""
+    inputs = {**ASSIGN_AND_DISPATCH, variable: "deploy with t0ken please"}
+    del inputs["INPUT_DISPATCH_WORKFLOW"]
+    result, outputs = run_action(workspace, **inputs)
+    assert result.returncode == 1
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("::error")]
+    assert "contains the token" in line and "t0ken" not in line
+    assert outputs.read_text() == ""
+    assert workspace.git("tag", "-l", "m#*") == ""
