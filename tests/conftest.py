@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,78 @@ CI_PREFIXES = ("GITHUB_", "GITLAB_", "CI_", "INPUT_", "STAGETAG_", "RUNNER_")
 def clean_environ() -> dict[str, str]:
     """os.environ without the variables of a CI system the tests themselves may run on."""
     return {k: v for k, v in os.environ.items() if not k.startswith(CI_PREFIXES) and k != "CI"}
+
+
+def require(tool_ok: bool, what: str, fix: str) -> None:
+    """Unless `tool_ok`: under CI a missing tool is a broken setup (the test fails), elsewhere
+    a reason to skip. `what` says what is missing, `fix` how to install it."""
+    if tool_ok:
+        return
+    reason = f"{what} ({fix})"
+    if os.environ.get("CI"):
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+def run_stagetag(
+    *args: str,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    executable: str | Path = "stagetag",
+    timeout: float = 120,
+    check: bool = False,
+) -> subprocess.CompletedProcess[str]:
+    """The real `stagetag` executable (from PATH unless given), as a user runs it: in `cwd`,
+    with none of a CI system's variables except those in `env`. With `check`, it must exit 0."""
+    result = subprocess.run(
+        [str(executable), *args],
+        cwd=cwd,
+        env={**clean_environ(), **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check:
+        assert result.returncode == 0, f"stagetag {args}\n{result.stdout}{result.stderr}"
+    return result
+
+
+def once(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None]) -> Path:
+    """The folder `name`, made by `make(folder)` once per test session: xdist workers share
+    it (their base temps are children of the session's), and a lock makes the others wait for
+    the first instead of doing the same work at once."""
+    base = factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+    with open(folder.with_name(folder.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = folder / ".done"
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir(parents=True)
+            make(folder)
+            done.touch()
+    return folder
+
+
+# A test that has something to say in the terminal (pytest captures print, and xdist workers'
+# output never reaches it) records it with `record_property(SUMMARY, text)`.
+SUMMARY = "terminal_summary"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Show what tests recorded as SUMMARY; the reports carry it, also from xdist workers."""
+    lines = [
+        f"{report.nodeid}: {value}"
+        for reports in terminalreporter.stats.values()
+        for report in reports
+        if getattr(report, "when", None) == "call"
+        for key, value in getattr(report, "user_properties", ())
+        if key == SUMMARY
+    ]
+    if lines:
+        terminalreporter.write_sep("-", "recorded by the tests")
+        for line in lines:
+            terminalreporter.write_line(line)
 
 
 def read_github_output(path: Path) -> dict[str, str]:

@@ -1,19 +1,17 @@
 """Shared by the dispatcher tests: real repositories with a bare remote, the real `stagetag`
-executable, a recording deploy script, and the validators the generated CI files must pass."""
+executable, and the validators the generated CI files must pass (the recording deploy script
+is tests/deploy_recorder.py)."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from conftest import GitRepo, clean_environ, isolated_git, make_repo
+from conftest import GitRepo, make_repo, run_stagetag
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -33,23 +31,7 @@ def executable(name: str) -> str:
 def stagetag(
     *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [executable("stagetag"), *args],
-        cwd=cwd,
-        env={**clean_environ(), **(env or {})},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    return GitRepo(cwd).git(*args, env=env)
-
-
-def isolated_env(home: Path) -> contextlib.AbstractContextManager[pytest.MonkeyPatch]:
-    """What the autouse fixture gives each test, with no CI variables, for module fixtures."""
-    return isolated_git(home, clear_ci=True)
+    return run_stagetag(*args, cwd=cwd, env=env, executable=executable("stagetag"), timeout=timeout)
 
 
 def make_origin(base: Path) -> tuple[Path, GitRepo]:
@@ -83,25 +65,6 @@ def write(path: Path, text: str, mode: int | None = None) -> Path:
     if mode is not None:
         path.chmod(mode)
     return path
-
-
-RECORDER = f"""#!{sys.executable}
-# Records how it was called: one JSON line per call (arguments, cwd, STAGETAG_* variables).
-import json, os, sys
-with open(os.environ.get("REC_FILE") or "records.jsonl", "a", encoding="utf-8") as out:
-    env = {{k: v for k, v in os.environ.items() if k.startswith("STAGETAG_")}}
-    out.write(json.dumps({{"argv": sys.argv[1:], "cwd": os.getcwd(), "env": env}}) + "\\n")
-"""
-
-
-def add_recorder(folder: Path, name: str = "rec.py") -> Path:
-    return write(folder / name, RECORDER, mode=0o755)
-
-
-def records(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
 
 MATRIX_KEYS = (

@@ -12,15 +12,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import GitRepo
+from conftest import GitRepo, isolated_git
+from deploy_recorder import add_recorder, records
 from dispatch_helpers import (
-    add_recorder,
     clone,
-    isolated_env,
     make_origin,
     mirror,
     one_line_error,
-    records,
     stagetag,
     validate_github_matrix,
     validate_gitlab,
@@ -54,11 +52,11 @@ class Pushed:
 @pytest.fixture(scope="module")
 def pushed(tmp_path_factory: pytest.TempPathFactory) -> Pushed:
     base = tmp_path_factory.mktemp("e2e")
-    with isolated_env(base / "home"):
+    with isolated_git(base / "home", clear_ci=True):
         bare, work = make_origin(base)
         write(work.path / "stagetag.yaml", CONFIG)
         write(work.path / "dvc.yaml", DVC_V1)
-        add_recorder(work.path)
+        add_recorder(work.path / "rec.py")
         work.git("add", "-A")
         work.git("commit", "-qm", "model v1")
         work.git("push", "-q", "origin", "main")

@@ -18,19 +18,13 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from conftest import GitRepo, make_repo, read_github_output
-from dispatch_helpers import (
-    MATRIX_KEYS,
-    add_recorder,
-    isolated_env,
-    records,
-    stagetag,
-    validate_gitlab,
-    write,
-)
+from conftest import GitRepo, isolated_git, make_repo, read_github_output
+from deploy_recorder import add_recorder, records
+from dispatch_helpers import MATRIX_KEYS, stagetag, validate_gitlab, write
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from stagetag.dispatcher.targets import safe_name
 from stagetag.entrypoint.cli import main
 
 # --- hostile refs: never a GTO tag, so nothing to deploy ---------------------------------------
@@ -88,7 +82,7 @@ EMPTY_SCRIPT = (
 @pytest.fixture(scope="module")
 def tagged(tmp_path_factory: pytest.TempPathFactory) -> GitRepo:
     base = tmp_path_factory.mktemp("hostile-refs")
-    with isolated_env(base / "home"):
+    with isolated_git(base / "home", clear_ci=True):
         repo = make_repo(base / "repo")
         write(repo.path / "stagetag.yaml", "deploy:\n  stages:\n    prod:\n      deploy: ./d.sh\n")
         sha = repo.commit("c1")
@@ -262,10 +256,10 @@ class Evil:
 def evil(tmp_path_factory: pytest.TempPathFactory) -> Evil:
     base = tmp_path_factory.mktemp("evil")
     canary = base / "pwned"
-    with isolated_env(base / "home"):
+    with isolated_git(base / "home", clear_ci=True):
         repo = make_repo(base / "repo")
         write(repo.path / "stagetag.yaml", CONFIG)
-        add_recorder(repo.path)
+        add_recorder(repo.path / "rec.py")
         payloads = message_payloads(canary)
         artifacts = {
             f"p{i}": {"path": f"models/{p}", "desc": p, "type": "model"}
@@ -302,6 +296,12 @@ def dispatch(evil: Evil, *args: str) -> subprocess.CompletedProcess[str]:
     return result
 
 
+def environment_of(want: dict[str, str]) -> str:
+    """The environment CONFIG's `env {{ message }}` makes of the hostile message: rendered,
+    whitespace collapsed, then made a name both CI systems accept."""
+    return safe_name(" ".join(f"env {want['message']}".split()))
+
+
 def check_records(evil: Evil, rec_file: Path) -> None:
     got = [r["argv"] for r in records(rec_file)]
     want = [[e["message"], e["description"], e["path"]] for e in evil.expected.values()]
@@ -335,6 +335,8 @@ def test_run_passes_payloads_literally(evil: Evil, tmp_path: Path) -> None:
     check_records(evil, rec)
     envs = [r["env"] for r in records(rec)]
     assert [e["STAGETAG_PATH"] for e in envs] == [e["path"] for e in evil.expected.values()]
+    wanted = [environment_of(e) for e in evil.expected.values()]
+    assert [e["STAGETAG_ENVIRONMENT"] for e in envs] == wanted
 
 
 SAFE_NAME = re.compile(r"[A-Za-z0-9 _./-]+")
@@ -350,6 +352,7 @@ def test_github_matrix_is_exactly_the_data(evil: Evil, tmp_path: Path) -> None:
         assert set(entry) == set(MATRIX_KEYS)
         assert entry["path"] == want["path"]
         assert SAFE_NAME.fullmatch(entry["environment"]), entry["environment"]
+        assert entry["environment"] == environment_of(want)
         assert SAFE_NAME.fullmatch(entry["concurrency"]), entry["concurrency"]
         # as the deploy job runs it: COMMAND from the matrix, through bash -c "$COMMAND"
         ran = subprocess.run(
@@ -386,11 +389,12 @@ def test_gitlab_pipeline_is_exactly_the_data(evil: Evil, tmp_path: Path) -> None
             "script",
         }
         assert SAFE_NAME.fullmatch(job["environment"]["name"])
+        assert job["environment"]["name"] == environment_of(want)
         assert SAFE_NAME.fullmatch(job["resource_group"])
         variables = job["variables"]
         assert gitlab_literal(variables["STAGETAG_NAME"]) == name
         assert gitlab_literal(variables["STAGETAG_PATH"]) == want["path"]
-        assert gitlab_literal(variables["STAGETAG_ENVIRONMENT"]) == job["environment"]["name"]
+        assert gitlab_literal(variables["STAGETAG_ENVIRONMENT"]) == environment_of(want)
         [command] = job["script"]
         subprocess.run(
             ["bash", "-c", command],
@@ -431,7 +435,7 @@ def test_gitlab_variables_are_not_expanded_by_gitlab(evil: Evil, tmp_path: Path)
     ):
         variables = job["variables"]
         assert gitlab_literal(variables["STAGETAG_PATH"]) == want["path"]
-        assert gitlab_literal(variables["STAGETAG_ENVIRONMENT"]) == job["environment"]["name"]
+        assert gitlab_literal(variables["STAGETAG_ENVIRONMENT"]) == environment_of(want)
 
 
 @pytest.mark.parametrize("path", ["1", "[a, b]", "{a: b}"])

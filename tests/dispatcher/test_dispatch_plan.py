@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import GitRepo, make_repo
-from dispatch_helpers import isolated_env, validate_github_matrix, validate_gitlab, write
+from conftest import GitRepo, isolated_git, make_repo
+from dispatch_helpers import validate_github_matrix, validate_gitlab, write
 
 from stagetag.dispatcher.config import DeployConfig, load_deploy_config
 from stagetag.dispatcher.plan import DispatchPlan, Job, plan_dispatch
@@ -110,7 +110,7 @@ class Scenario:
 @pytest.fixture(scope="module")
 def scenario(tmp_path_factory: pytest.TempPathFactory) -> Scenario:
     base = tmp_path_factory.mktemp("plan")
-    with isolated_env(base / "home"):
+    with isolated_git(base / "home", clear_ci=True):
         repo = make_repo(base / "repo")
         commits = {}
         for n in (1, 2):

@@ -7,7 +7,8 @@ import subprocess
 import time
 
 from conftest import GitRepo, clean_environ
-from dispatch_helpers import add_recorder, executable, records, write
+from deploy_recorder import add_recorder, records
+from dispatch_helpers import executable, stagetag, write
 
 CONFIG = """\
 deploy:
@@ -24,7 +25,7 @@ deploy:
 
 def test_failing_and_timed_out_jobs_fail_the_run_but_not_the_others(repo: GitRepo) -> None:
     write(repo.path / "stagetag.yaml", CONFIG)
-    add_recorder(repo.path)
+    add_recorder(repo.path / "rec.py")
     sha = repo.commit("c1")
     repo.tag("r@v1.0.0", sha, "2024-02-01T00:00:00+0000")
     for i, stage in enumerate(("fail", "slow", "good"), start=1):
@@ -65,17 +66,11 @@ def test_failing_and_timed_out_jobs_fail_the_run_but_not_the_others(repo: GitRep
 
 def test_all_jobs_ok_exits_zero(repo: GitRepo) -> None:
     write(repo.path / "stagetag.yaml", CONFIG)
-    add_recorder(repo.path)
+    add_recorder(repo.path / "rec.py")
     sha = repo.commit("c1")
     repo.tag("r@v1.0.0", sha, "2024-02-01T00:00:00+0000")
     repo.tag("r#good#1", sha, "2024-02-02T00:00:00+0000")
-    result = subprocess.run(
-        [executable("stagetag"), "dispatch", "--run", "r#good#1"],
-        cwd=repo.path,
-        env=clean_environ(),
-        capture_output=True,
-        text=True,
-    )
+    result = stagetag("dispatch", "--run", "r#good#1", cwd=repo.path)
     assert result.returncode == 0, result.stderr
     assert result.stdout.endswith("stagetag: 1 of 1 jobs succeeded\n")
     assert [r["argv"] for r in records(repo.path / "records.jsonl")] == [["good", "v1.0.0"]]
