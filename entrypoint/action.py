@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import sys
 import urllib.error
 import urllib.request
@@ -91,15 +90,11 @@ def request_from_inputs(platform: Platform, remote: str) -> WriteRequest:
     )
 
 
-def configure_git(platform: Platform, token: str) -> str:
-    """Git settings for this process only (environment, never a file): trust the workspace,
-    a tagger identity if none is set, and the token as an HTTP header for the remote's host.
-    Returns the remote to push to."""
-    _git_settings([("safe.directory", str(platform.workspace.resolve()))])
-    identity = platform.identity()
-    if identity and not os.environ.get("GIT_COMMITTER_NAME"):
-        os.environ.setdefault("GIT_COMMITTER_NAME", identity[0])
-        os.environ.setdefault("GIT_COMMITTER_EMAIL", identity[1])
+def configure_git(platform: Platform, token: str) -> tuple[str, gitio.GitEnv]:
+    """The remote to push to, and the git settings of this run (given to every git call,
+    never written to a file or os.environ): trust the workspace, a tagger identity if none is
+    set, and the token as an HTTP header for the remote's host."""
+    settings = [("safe.directory", str(platform.workspace.resolve()))]
     remote = platform.input("remote") or "origin"
     if platform.kind == "gitlab" and token and not platform.input("remote"):
         # The checkout's origin carries the job token, which may not push; use the plain URL.
@@ -108,24 +103,16 @@ def configure_git(platform: Platform, token: str) -> str:
             raise StagetagError("CI_SERVER_URL and CI_PROJECT_PATH are not set; give 'remote'")
         remote = f"{server}/{project}.git"
     if token:
-        url = remote if "://" in remote else gitio.remote_url(platform.workspace, remote)
+        with gitio.configured(gitio.GitEnv(tuple(settings))):
+            url = remote if "://" in remote else gitio.remote_url(platform.workspace, remote)
         parts = urlsplit(url or "")
         if parts.scheme in ("http", "https"):
             user = "x-access-token" if platform.kind == "github" else "oauth2"
             basic = base64.b64encode(f"{user}:{token}".encode()).decode()
             key = f"http.{parts.scheme}://{parts.netloc.rpartition('@')[2]}/.extraheader"
             platform.mask(basic)
-            _git_settings([(key, ""), (key, f"AUTHORIZATION: basic {basic}")])
-    return remote
-
-
-def _git_settings(settings: list[tuple[str, str]]) -> None:
-    """Add `git -c` settings for every git this process runs, through GIT_CONFIG_*."""
-    count = int(os.environ.get("GIT_CONFIG_COUNT", "0"))
-    for index, (key, value) in enumerate(settings, start=count):
-        os.environ[f"GIT_CONFIG_KEY_{index}"] = key
-        os.environ[f"GIT_CONFIG_VALUE_{index}"] = value
-    os.environ["GIT_CONFIG_COUNT"] = str(count + len(settings))
+            settings += [(key, ""), (key, f"AUTHORIZATION: basic {basic}")]
+    return remote, gitio.GitEnv(tuple(settings), platform.identity())
 
 
 def summary(outcome: Outcome, request: WriteRequest) -> str:
@@ -275,7 +262,12 @@ def run(platform: Platform) -> int:
     token = platform.input("token")
     platform.mask(token)
     refuse_token_in_inputs(platform, token)
-    remote = configure_git(platform, token)
+    remote, git_env = configure_git(platform, token)
+    with gitio.configured(git_env):
+        return run_command(platform, token, remote)
+
+
+def run_command(platform: Platform, token: str, remote: str) -> int:
     if platform.input("command") == "check-ref":
         return check_ref(platform, remote)
     if platform.input("command") == "dispatch":

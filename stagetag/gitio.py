@@ -1,4 +1,5 @@
-"""The only module that talks to git: every read is one `git` process, never one per tag.
+"""The only module that talks to git, through one runner (`_git`): every read is one `git`
+process, never one per tag.
 
 Tags come from a single `git for-each-ref` pass; commit metadata and files at commits come
 from a single `git cat-file --batch` process fed all the object names at once.
@@ -6,8 +7,11 @@ from a single `git cat-file --batch` process fed all the object names at once.
 
 from __future__ import annotations
 
+import os
 import subprocess
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -59,21 +63,61 @@ _FIELDS = (
 _FOR_EACH_REF_FORMAT = "%00".join(_FIELDS) + "%00"
 
 
-def run_git(repo: Path, *args: str, stdin: str | None = None) -> str:
-    """Run git in `repo` and return its stdout; a failure becomes a one-line StagetagError."""
+@dataclass(frozen=True)
+class GitEnv:
+    """What every git process of one run gets besides the caller's environment: `-c`
+    settings (the CI workspace as a safe.directory, an auth header for the remote's host) and
+    a tagger identity where none is set. Passed down per call (`configured`), never written
+    into os.environ."""
+
+    settings: tuple[tuple[str, str], ...] = ()
+    identity: tuple[str, str] | None = None
+
+    def environ(self, base: Mapping[str, str]) -> dict[str, str]:
+        # LC_ALL=C: git's output is parsed and its failures are told apart by exit codes and
+        # facts, never by translated text; it also keeps git's reason in English for errors.
+        env = {**base, "LC_ALL": "C"}
+        env.pop("LANGUAGE", None)
+        count = int(env.get("GIT_CONFIG_COUNT") or 0)
+        for index, (key, value) in enumerate(self.settings, start=count):
+            env[f"GIT_CONFIG_KEY_{index}"] = key
+            env[f"GIT_CONFIG_VALUE_{index}"] = value
+        if self.settings:
+            env["GIT_CONFIG_COUNT"] = str(count + len(self.settings))
+        if self.identity and not env.get("GIT_COMMITTER_NAME"):
+            env["GIT_COMMITTER_NAME"], env["GIT_COMMITTER_EMAIL"] = self.identity
+        return env
+
+
+_GIT_ENV: ContextVar[GitEnv | None] = ContextVar("stagetag_git_env", default=None)
+
+
+@contextmanager
+def configured(env: GitEnv) -> Iterator[None]:
+    """Run every git call inside the block with `env`."""
+    token = _GIT_ENV.set(env)
     try:
-        result = subprocess.run(
-            ["git", "-C", str(repo), *args],
-            input=stdin.encode() if stdin is not None else None,
-            capture_output=True,
-            check=False,
-        )
-    except FileNotFoundError as e:
-        raise StagetagError("git is not installed or not on PATH") from e
-    if result.returncode != 0:
-        reason = _reason(result.stderr.decode(errors="replace")) or f"exit {result.returncode}"
-        raise StagetagError(f"git {args[0]} failed in {repo}: {reason}")
-    return result.stdout.decode(errors="surrogateescape")
+        yield
+    finally:
+        _GIT_ENV.reset(token)
+
+
+class GitError(StagetagError):
+    """git exited non-zero: which command, its exit code and what it said. Subclasses name
+    the cases callers act on; none of them is told apart by git's wording."""
+
+    def __init__(
+        self,
+        repo: Path,
+        args: Sequence[str],
+        returncode: int,
+        stderr: str,
+        doing: str = "",
+    ) -> None:
+        self.repo, self.command = repo, tuple(args)
+        self.returncode, self.stderr = returncode, stderr
+        reason = _reason(stderr) or f"exit {returncode}"
+        super().__init__(f"{doing or f'git {args[0]} in {repo}'} failed: {reason}")
 
 
 def _reason(stderr: str) -> str:
@@ -85,15 +129,53 @@ def _reason(stderr: str) -> str:
     return lines[-1] if lines else ""
 
 
+class RemoteUnreachable(GitError):
+    """The remote could not be read or written at all (network, URL, authentication)."""
+
+
+class NoIdentity(GitError):
+    """git knows no tagger: `git var GIT_COMMITTER_IDENT` fails."""
+
+    def __str__(self) -> str:
+        return (
+            "git has no identity for the tagger: set user.name and user.email, "
+            "or GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL"
+        )
+
+
+def _git(
+    repo: Path, args: Sequence[str], stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """The one place a git process starts: the run's GitEnv, never a shell."""
+    try:
+        return subprocess.run(
+            ["git", "-C", str(repo), *args],
+            input=stdin,
+            capture_output=True,
+            check=False,
+            env=(_GIT_ENV.get() or GitEnv()).environ(os.environ),
+        )
+    except FileNotFoundError as e:
+        raise StagetagError("git is not installed or not on PATH") from e
+
+
+def run_git(repo: Path, *args: str, stdin: str | None = None) -> str:
+    """Run git in `repo` and return its stdout; a failure raises GitError."""
+    result = _git(repo, args, stdin.encode() if stdin is not None else None)
+    if result.returncode != 0:
+        raise GitError(repo, args, result.returncode, result.stderr.decode(errors="replace"))
+    return result.stdout.decode(errors="surrogateescape")
+
+
 def repo_root(path: Path) -> Path:
     """The top of the working tree containing `path`, as GTO resolves `-r/--repo`."""
     if not path.exists():
         raise StagetagError(f"repository path {str(path)!r} does not exist")
     try:
         top = run_git(path, "rev-parse", "--show-toplevel").strip()
-    except StagetagError as e:
+    except GitError as e:
         # git's reason says which: no repository, or one it refuses (owned by another user)
-        reason = str(e).partition(": ")[2]
+        reason = _reason(e.stderr)
         raise StagetagError(
             f"{str(path)!r} is not a git repository git can use: {reason}"
         ) from None
@@ -137,15 +219,10 @@ def _cat_file_batch(repo: Path, names: Sequence[str]) -> list[GitObject | None]:
     """Each object named (`sha` or `rev:path`), read in one process; None where missing."""
     if not names:
         return []
-    try:
-        result = subprocess.run(
-            ["git", "-C", str(repo), "cat-file", "--batch"],
-            input=("\n".join(names) + "\n").encode(),
-            capture_output=True,
-            check=True,
-        )
-    except subprocess.CalledProcessError as e:
-        raise StagetagError(f"git cat-file failed in {repo}: {e.stderr.decode().strip()}") from e
+    args = ("cat-file", "--batch")
+    result = _git(repo, args, ("\n".join(names) + "\n").encode())
+    if result.returncode != 0:
+        raise GitError(repo, args, result.returncode, result.stderr.decode(errors="replace"))
     out, pos = result.stdout, 0
     contents: list[GitObject | None] = []
     for _ in names:
@@ -222,7 +299,7 @@ def head_commit(repo: Path) -> str | None:
     """The commit HEAD points at, or None in a repository without commits."""
     try:
         return run_git(repo, "rev-parse", "--verify", "-q", "HEAD^{commit}").strip() or None
-    except StagetagError:
+    except GitError:
         return None
 
 
@@ -232,7 +309,7 @@ def resolve_commit(repo: Path, rev: str) -> str:
         raise StagetagError(f"cannot resolve revision {rev!r}: it starts with '-'")
     try:
         return run_git(repo, "rev-parse", "--verify", "-q", f"{rev}^{{commit}}").strip()
-    except StagetagError:
+    except GitError:
         raise StagetagError(f"cannot resolve revision {rev!r} to a commit in {repo}") from None
 
 
@@ -251,12 +328,9 @@ def create_tag(repo: Path, name: str, target: str, message: str) -> None:
             target,
             stdin=message,
         )
-    except StagetagError as e:
-        if "identity" in str(e) or "tell me who you are" in str(e).lower():
-            raise StagetagError(
-                "git has no identity for the tagger: set user.name and user.email, "
-                "or GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL"
-            ) from None
+    except GitError as e:
+        if _git(repo, ("var", "GIT_COMMITTER_IDENT")).returncode != 0:
+            raise NoIdentity(repo, e.command, e.returncode, e.stderr) from None
         raise
 
 
@@ -272,59 +346,82 @@ def tag_object(repo: Path, name: str) -> str:
 def ref_value(repo: Path, ref: str) -> str | None:
     try:
         return run_git(repo, "rev-parse", "--verify", "-q", ref).strip() or None
-    except StagetagError:
+    except GitError:
         return None
 
 
 def fetch(repo: Path, remote: str, *refspecs: str) -> None:
-    """Fetch refspecs from `remote`; a failure names the remote and git's reason."""
-    run_git(repo, "fetch", "--quiet", "--no-tags", "--", remote, *refspecs)
+    """Fetch refspecs from `remote`. A failure is RemoteUnreachable when the remote cannot
+    even be listed, else GitError (e.g. a local tag that differs from the remote's)."""
+    args = ("fetch", "--quiet", "--no-tags", "--", remote, *refspecs)
+    result = _git(repo, args)
+    if result.returncode == 0:
+        return
+    error = RemoteUnreachable if remote_refs(repo, remote) is None else GitError
+    stderr = result.stderr.decode(errors="replace")
+    raise error(repo, args, result.returncode, stderr, f"git fetch from {remote!r}")
+
+
+def local_refs(repo: Path, prefix: str) -> dict[str, str]:
+    """The refs under `prefix` here, by full name, with the objects they point at."""
+    out = run_git(repo, "for-each-ref", "--format=%(refname) %(objectname)", prefix)
+    return {name: sha for name, _, sha in (line.partition(" ") for line in out.splitlines())}
+
+
+def remote_refs(repo: Path, remote: str, *patterns: str) -> dict[str, str] | None:
+    """The remote's refs (matching `patterns`) by name, or None when it cannot be listed."""
+    result = _git(repo, ("ls-remote", "--", remote, *patterns))
+    if result.returncode != 0:
+        return None
+    lines = result.stdout.decode(errors="surrogateescape").splitlines()
+    return {name: sha for sha, _, name in (line.partition("\t") for line in lines)}
 
 
 class PushResult(NamedTuple):
     accepted: bool
-    rejections: tuple[str, ...] = ()  # each rejected ref's status, e.g. "[rejected] (stale info)"
+    rejections: tuple[str, ...] = ()  # each rejected ref's porcelain status and reason
     remote_said: tuple[str, ...] = ()  # what the remote's hooks printed
 
 
 def push(
     repo: Path, remote: str, refspecs: Sequence[str], leases: Sequence[str] = ()
 ) -> PushResult:
-    """Push refspecs atomically. A rejected ref (someone was first) is a result, not an error;
-    anything else (no network, no permission) raises StagetagError with git's reason."""
-    args = ["push", "--atomic", "--porcelain", *(f"--force-with-lease={lease}" for lease in leases)]
-    result = subprocess.run(
-        ["git", "-C", str(repo), *args, "--", remote, *refspecs],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    """Push refspecs atomically. Refused refs are a result (the caller finds out why from the
+    remote's state, not from git's words); a remote it could not talk to raises
+    RemoteUnreachable."""
+    args = [
+        "push",
+        "--atomic",
+        "--porcelain",
+        *(f"--force-with-lease={lease}" for lease in leases),
+        "--",
+        remote,
+        *refspecs,
+    ]
+    result = _git(repo, args)
     if result.returncode == 0:
         return PushResult(True)
-    rejected = [line for line in result.stdout.splitlines() if line.startswith("!")]
-    if rejected:
-        said = tuple(
-            text
-            for line in result.stderr.splitlines()
-            if line.startswith("remote:") and (text := line[7:].strip())
-        )
-        return PushResult(False, tuple(line.split("\t")[-1] for line in rejected), said)
-    raise StagetagError(f"git push to {remote!r} failed: {_reason(result.stderr)}")
+    stdout = result.stdout.decode(errors="replace")
+    stderr = result.stderr.decode(errors="replace")
+    rejected = [line for line in stdout.splitlines() if line.startswith("!")]
+    if not rejected:
+        raise RemoteUnreachable(repo, args, result.returncode, stderr, f"git push to {remote!r}")
+    said = tuple(
+        text
+        for line in stderr.splitlines()
+        if line.startswith("remote:") and (text := line[7:].strip())
+    )
+    return PushResult(False, tuple(line.split("\t")[-1] for line in rejected), said)
 
 
 def is_ancestor(repo: Path, commit: str, ref: str) -> bool:
-    result = subprocess.run(
-        ["git", "-C", str(repo), "merge-base", "--is-ancestor", commit, ref],
-        capture_output=True,
-        check=False,
-    )
-    return result.returncode == 0
+    return _git(repo, ("merge-base", "--is-ancestor", commit, ref)).returncode == 0
 
 
 def remote_url(repo: Path, remote: str) -> str | None:
     try:
         return run_git(repo, "remote", "get-url", "--", remote).strip() or None
-    except StagetagError:
+    except GitError:
         return None
 
 

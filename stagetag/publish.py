@@ -42,24 +42,15 @@ class Outcome(NamedTuple):
     pushed: bool
 
 
-# How git reports a ref that changed since this run looked: someone else was first.
-_RACE_SIGNS = (
-    "already exists",
-    "stale info",
-    "fetch first",
-    "non-fast-forward",
-    "cannot lock ref",
-    "failed to update ref",
-    "incorrect old value",
-)
-
-
 class _Lost(Exception):
-    """The remote took a ref this run wanted: someone else was first. `pushed` holds the
-    tags of the plan that did get onto the remote before that."""
+    """A push was refused. `raced`: the remote's tag or counter changed since this run looked,
+    so someone else was first; else it refused for its own reasons (a hook, a permission), or
+    for a moment (a lock held by a push in flight), which one retry tells apart. `pushed`
+    holds the tags of the plan that did get onto the remote before that."""
 
-    def __init__(self, reason: str, pushed: tuple[NewTag, ...] = ()) -> None:
+    def __init__(self, reason: str, raced: bool, pushed: tuple[NewTag, ...] = ()) -> None:
         super().__init__(reason)
+        self.raced = raced
         self.pushed = pushed
 
 
@@ -93,6 +84,7 @@ def apply(
     `detail` names the artifacts whose every commit event the plan needs (see
     `load_registry`'s `annotate`)."""
     pushed_before: tuple[NewTag, ...] = ()  # tags an earlier attempt got onto the remote
+    refused = False  # the last attempt was refused with the remote unchanged
     for attempt in range(attempts):
         if push:
             _fetch(root, remote)
@@ -107,6 +99,9 @@ def apply(
             return outcome._replace(created=pushed_before + outcome.created)
         except _Lost as lost:
             pushed_before += lost.pushed
+            if not lost.raced and refused:
+                raise StagetagError(str(lost)) from None
+            refused = not lost.raced
             time.sleep(random.uniform(0, min(_MAX_DELAY, _BASE_DELAY * 2**attempt)))
     raise StagetagError(
         f"gave up after {attempts} attempts: parallel runs kept taking the next tag on "
@@ -143,13 +138,19 @@ def _fetch(root: Path, remote: str) -> None:
             "refs/tags/*:refs/tags/*",
             f"+refs/stagetag/counters/*:refs/stagetag/remotes/{_ref_safe(remote)}/counters/*",
         )
-    except StagetagError as e:
-        if "would clobber existing tag" in str(e):
-            raise StagetagError(
-                f"a local tag differs from the one on {remote!r}; compare `git tag` with "
-                f"`git ls-remote --tags {remote}` and delete the local one"
-            ) from None
+    except gitio.RemoteUnreachable:
         raise
+    except gitio.GitError:
+        theirs = gitio.remote_refs(root, remote, "refs/tags/*") or {}
+        ours = gitio.local_refs(root, "refs/tags")
+        differ = sorted(n for n, sha in theirs.items() if ours.get(n, sha) != sha)
+        if not differ:
+            raise
+        raise StagetagError(
+            f"local tag {differ[0].removeprefix('refs/tags/')!r} differs from the one on "
+            f"{remote!r}; compare `git tag` with `git ls-remote --tags {remote}` and delete "
+            "the local one"
+        ) from None
 
 
 def _create_and_push(root: Path, plan: Plan, push: bool, remote: str) -> Outcome:
@@ -165,7 +166,7 @@ def _create_and_push(root: Path, plan: Plan, push: bool, remote: str) -> Outcome
                 pushed.append(tag)
     except _Lost as lost:
         gitio.delete_tags(root, [t.name for t in created if t not in pushed])
-        raise _Lost(str(lost), tuple(pushed)) from None
+        raise _Lost(str(lost), lost.raced, tuple(pushed)) from None
     except BaseException:
         gitio.delete_tags(root, [t.name for t in created if t not in pushed])
         raise
@@ -184,9 +185,13 @@ def _push_one(root: Path, remote: str, tag: NewTag) -> None:
         leases=[f"{ref}:{expected}"],
     )
     if not result.accepted:
-        causes = list(dict.fromkeys(r for r in result.rejections if "atomic" not in r))
-        if all(any(sign in r for sign in _RACE_SIGNS) for r in causes):
-            raise _Lost(", ".join(result.rejections))
+        # Why, from the remote's state rather than git's words: did its tag or counter move?
+        now = gitio.remote_refs(root, remote, f"refs/tags/{tag.name}", ref)
+        raced = now is not None and (
+            now.get(f"refs/tags/{tag.name}", tag_object) != tag_object
+            or now.get(ref, "") != expected
+        )
         said = f" ({'; '.join(result.remote_said)})" if result.remote_said else ""
-        raise StagetagError(f"{remote!r} refused tag {tag.name!r}: {'; '.join(causes)}{said}")
+        causes = "; ".join(dict.fromkeys(result.rejections))
+        raise _Lost(f"{remote!r} refused tag {tag.name!r}: {causes}{said}", raced)
     gitio.update_ref(root, fetched, tag_object)
