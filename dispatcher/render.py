@@ -57,8 +57,35 @@ def _data_finalize(value: Any) -> str:
     )
 
 
+# A command runs as one argument of `bash -c`, which Linux caps at 128 KiB; a document (a
+# matrix, a pipeline) far beyond any real one is a template or a tag gone wrong.
+MAX_COMMAND = 100_000
+MAX_DOCUMENT = 10_000_000
+
+
+class _Bounded(SandboxedEnvironment):
+    """The sandbox, plus bounds on what a template can make: `range` is capped by Jinja's
+    sandbox already; `*` and `**` are checked here, output size while rendering."""
+
+    intercepted_binops = frozenset(["*", "**"])
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "*":
+            sized, count = (left, right) if isinstance(right, int) else (right, left)
+            size = len(sized) if hasattr(sized, "__len__") else 0
+            if isinstance(count, int) and size * count > MAX_DOCUMENT:
+                raise _TooLarge(f"a repetition of {size * count} items")
+        if operator == "**" and isinstance(right, int) and abs(right) > 1000:
+            raise _TooLarge(f"a power of {right}")
+        return super().call_binop(context, operator, left, right)
+
+
+class _TooLarge(Exception):
+    """A template asked for more than a render may make."""
+
+
 def _environment(finalize: Any, loader: jinja2.BaseLoader | None = None) -> SandboxedEnvironment:
-    env = SandboxedEnvironment(
+    env = _Bounded(
         loader=loader,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
@@ -93,12 +120,34 @@ def render_text(source: str, context: dict[str, Any]) -> str:
 
 def _render(env: SandboxedEnvironment, source: str, context: dict[str, Any]) -> str:
     try:
-        return env.from_string(source).render(context).strip()
+        text = _bounded(env.from_string(source), context, MAX_COMMAND).strip()
     except jinja2.UndefinedError as e:
         known = ", ".join(sorted(context))
         raise StagetagError(f"template {source!r}: {e.message} (known: {known})") from None
-    except jinja2.TemplateError as e:
-        raise StagetagError(f"template {source!r}: {e}") from None
+    except (jinja2.TemplateError, _TooLarge, OverflowError, RecursionError) as e:
+        raise StagetagError(f"template {source[:200]!r}: {_why(e)}") from None
+    return text
+
+
+def _bounded(template: jinja2.Template, context: dict[str, Any], limit: int) -> str:
+    """Render, stopping as soon as the output passes `limit` characters."""
+    parts, size = [], 0
+    for part in template.generate(context):
+        size += len(part)
+        if size > limit:
+            raise _TooLarge(f"output over {limit:,} characters")
+        parts.append(part)
+    return "".join(parts)
+
+
+def _why(error: Exception) -> str:
+    if isinstance(error, RecursionError):
+        return "it recurses too deeply"
+    if isinstance(error, OverflowError):
+        return f"it asks for too much ({error})"
+    if isinstance(error, _TooLarge):
+        return f"it makes too much: {error}"
+    return str(error)
 
 
 def render_document(name: str, data: dict[str, Any], folder: Path | None) -> str:
@@ -107,11 +156,11 @@ def render_document(name: str, data: dict[str, Any], folder: Path | None) -> str
     finalize = _shell_finalize if name.endswith(".sh.j2") else _data_finalize
     env = _environment(finalize, jinja2.FileSystemLoader(folders))
     try:
-        return env.get_template(name).render(data)
+        return _bounded(env.get_template(name), data, MAX_DOCUMENT)
     except jinja2.TemplateNotFound:
         raise StagetagError(f"template {name!r} not found in {', '.join(folders)}") from None
     except jinja2.UndefinedError as e:
         known = ", ".join(sorted(data))
         raise StagetagError(f"template {name!r}: {e.message} (known: {known})") from None
-    except jinja2.TemplateError as e:
-        raise StagetagError(f"template {name!r}: {e}") from None
+    except (jinja2.TemplateError, _TooLarge, OverflowError, RecursionError) as e:
+        raise StagetagError(f"template {name!r}: {_why(e)}") from None

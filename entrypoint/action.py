@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import base64
 import json
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -28,9 +27,10 @@ from stagetag.dispatcher.config import load_deploy_config
 from stagetag.dispatcher.plan import plan_dispatch
 from stagetag.dispatcher.refs import ensure_tags, triggering_refs
 from stagetag.dispatcher.targets import render
+from stagetag.entrypoint.boundary import guarded
 from stagetag.entrypoint.ci import Platform
 from stagetag.entrypoint.write_commands import outcome_record
-from stagetag.errors import StagetagError
+from stagetag.errors import Option, StagetagError
 from stagetag.events import Kind
 from stagetag.grammar import Shortcut
 from stagetag.markdown import artifact_markdown, registry_markdown
@@ -301,15 +301,17 @@ def run_command(platform: Platform, token: str, remote: str) -> int:
     return 0
 
 
+_SWITCHES = {"force", "skip_registration", "dry_run", "push"}
+
+
+def as_input(option: Option) -> str:
+    """`input 'simple: false'`: an option as the action takes it."""
+    value = option.value or ("true" if option.name in _SWITCHES else "")
+    return f"input '{option.name}: {value}'" if value else f"input '{option.name}'"
+
+
 @click.command("action", hidden=True)
 def action() -> None:
     """Run as the CI action: inputs from INPUT_* (GitHub) or STAGETAG_* (GitLab) variables."""
     platform = Platform.detect()
-    try:
-        sys.exit(run(platform))
-    except StagetagError as e:
-        platform.error(str(e))
-        sys.exit(1)
-    except Exception as e:  # a bug: annotate the run, and keep the traceback for the report
-        platform.error(f"unexpected error ({type(e).__name__}: {e}); please report it")
-        raise
+    guarded(lambda: run(platform), lambda line: platform.error(line), as_input)

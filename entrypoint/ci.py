@@ -79,10 +79,12 @@ class Platform:
         if self.kind == "github" and secret:
             print(f"::add-mask::{secret}", flush=True)
 
-    def error(self, message: str) -> None:
+    def error(self, line: str) -> None:
+        """`line` as the boundary words it: `error: ...` or `internal error: ...`."""
         if self.kind == "github":
+            message = line.partition(": ")[2] if line.startswith("error: ") else line
             print(f"::error title=stagetag::{_escape_data(message)}", flush=True)
-        print(f"stagetag: error: {message}", file=sys.stderr, flush=True)
+        print(f"stagetag: {line}", file=sys.stderr, flush=True)
 
     def notice(self, message: str) -> None:
         if self.kind == "github":

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import gc
 import importlib
-import sys
 
 import click
 
-from stagetag.errors import StagetagError
+from stagetag.entrypoint.boundary import guarded
+from stagetag.errors import as_flag
 
 COMMANDS = {
     "show": "stagetag.entrypoint.read_commands:show",
@@ -30,8 +30,8 @@ COMMANDS = {
 
 
 class _Group(click.Group):
-    """Imports a command's module when it is used, and turns every StagetagError into one
-    line on stderr and exit code 1, never a traceback."""
+    """Imports a command's module when it is used, and runs it inside the error boundary
+    (entrypoint/boundary.py): one line on stderr and a documented exit code."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return [name for name in COMMANDS if name != "action"]  # `action` is for CI only
@@ -49,14 +49,20 @@ class _Group(click.Group):
         # cyclic collector would rescan them again and again (a third of the run time at
         # 50,000 tags). Nothing here makes reference cycles that need collecting.
         gc.disable()
-        try:
-            return super().invoke(ctx)
-        except StagetagError as e:
-            click.echo(f"stagetag: error: {e}", err=True)
-            sys.exit(1)
+        guarded(
+            lambda: _exit_code(super(_Group, self).invoke(ctx)),
+            lambda line: click.echo(f"stagetag: {line}", err=True),
+            as_flag,
+            traceback=bool(ctx.params.get("traceback")),
+        )
+
+
+def _exit_code(result: object) -> int:
+    return result if isinstance(result, int) else 0
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="stagetag")
-def main() -> None:
+@click.option("--traceback", is_flag=True, help="Show the traceback of an internal error (a bug).")
+def main(traceback: bool) -> None:
     """GTO-compatible model registry in Git tags."""

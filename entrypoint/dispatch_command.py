@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 from pathlib import Path
 
 import click
@@ -16,6 +15,7 @@ from stagetag.dispatcher.runner import run_jobs
 from stagetag.dispatcher.targets import FORMATS, render
 from stagetag.entrypoint.ci import Platform
 from stagetag.entrypoint.read_commands import open_registry, repo_option
+from stagetag.errors import DeployFailed
 from stagetag.settings import load_settings
 
 
@@ -104,4 +104,4 @@ def dispatch(
         failed = [r for r in results if r.status != "ok"]
         click.echo(f"stagetag: {len(results) - len(failed)} of {len(results)} jobs succeeded")
         if failed:
-            sys.exit(1)
+            raise DeployFailed(f"{len(failed)} of {len(results)} deploy jobs failed (see above)")

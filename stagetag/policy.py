@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from stagetag.errors import StagetagError
+from stagetag.errors import Option, StagetagError
 from stagetag.events import Kind
 from stagetag.grammar import NAME_RE
 from stagetag.settings import Settings
@@ -111,5 +111,6 @@ def _check_order(policy: PromotionPolicy, state: RegistryState, tag: NewTag) -> 
     if not any(before in v.stages and v.stages[before].assignments for v in versions):
         raise StagetagError(
             f"{tag.artifact} {tag.version} cannot enter {tag.stage!r} before {before!r} "
-            f"(promotion order: {' -> '.join(policy.order)}); use --force to skip the order"
+            f"(promotion order: {' -> '.join(policy.order)}); use {{force}} to skip the order",
+            force=Option("force"),
         )

@@ -51,10 +51,12 @@ def load_settings(root: Path, path: Path | None = None) -> Settings:
     if not path.is_file():
         return Settings(path, Located())
     try:
-        data = yamlio.load(path.read_text(encoding="utf-8"))
-    except yamlio.MarkedYAMLError as e:
-        line = e.problem_mark.line + 1 if e.problem_mark else "?"
-        raise StagetagError(f"{path}:{line}: not valid YAML ({e.problem})") from e
+        data = yamlio.load(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as e:
+        raise StagetagError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
+    except yamlio.YAMLError as e:
+        line, what = yamlio.problem(e)
+        raise StagetagError(f"{path}:{line or '?'}: not valid YAML ({what})") from None
     if data is None:
         return Settings(path, Located())
     if not isinstance(data, Located):

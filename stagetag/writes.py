@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from stagetag.errors import StagetagError
+from stagetag.errors import Option, StagetagError
 from stagetag.events import Kind
 from stagetag.gitio import TagRecord
 from stagetag.grammar import (
@@ -71,7 +71,8 @@ class _Namer:
         tag = format_tag(action, self.artifact, version=version, stage=stage, counter=counter)
         if tag in self.existing:
             raise StagetagError(
-                f"tag {tag!r} already exists; use --simple false to write a numbered tag"
+                f"tag {tag!r} already exists; use {{simple}} to write a numbered tag",
+                simple=Option("simple", "false"),
             )
         if not simple:
             self.counter += 1
@@ -128,7 +129,11 @@ def plan_register(
     """Register a version at a commit: the named one, or the latest bumped (GTO's rules)."""
     artifact = _artifact(registry, name)
     if version is not None and bump_part is not None:
-        raise StagetagError("give either --version or one --bump-* flag, not both")
+        raise StagetagError(
+            "give either {version} or {bump}, not both",
+            version=Option("version"),
+            bump=Option("bump"),
+        )
     found = _at_commit(artifact, commit)
     if found is not None:
         if found.is_registered and found.is_active and not force:
@@ -152,7 +157,9 @@ def plan_register(
     else:
         latest = artifact.latest_version(registered_only=True)
         if latest is None and bump_part is not None:
-            raise StagetagError(f"{name!r} has no version to bump yet; give --version")
+            raise StagetagError(
+                f"{name!r} has no version to bump yet; give {{version}}", version=Option("version")
+            )
         version = bump(latest.version, bump_part or "patch") if latest else FIRST_VERSION
     namer = _Namer(registry, name)
     tag = NewTag(
@@ -185,7 +192,11 @@ def plan_assign(
     if new_version is not None:
         check_version(new_version)
         if skip_registration:
-            raise StagetagError("--version names a version to register; drop --sr or --version")
+            raise StagetagError(
+                "{version} names a version to register; drop {sr} or {version}",
+                version=Option("version"),
+                sr=Option("skip_registration"),
+            )
     tags: list[NewTag] = []
     namer = _Namer(registry, name)
     if version is not None:
@@ -313,7 +324,11 @@ def plan_deprecate(
 ) -> Plan:
     """Retire an artifact; the tag goes on the commit of its newest event, as GTO does."""
     if force and simple:
-        raise StagetagError("--force writes a numbered tag; drop --simple true")
+        raise StagetagError(
+            "{force} writes a numbered tag; drop {simple}",
+            force=Option("force"),
+            simple=Option("simple", "true"),
+        )
     artifact = _artifact(registry, name, must_exist=not force)
     if not artifact.is_active and artifact.events and not force:
         return Plan((), f"{name} is already deprecated")
@@ -349,7 +364,8 @@ def plan_rollback(
         if fallback is None:
             raise StagetagError(
                 f"{name} {current} is the only version ever in {stage!r}; "
-                "give --to VERSION or unassign it"
+                "give {to} or unassign it",
+                to=Option("to"),
             )
         to_version = fallback
     if to_version == current:

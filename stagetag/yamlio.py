@@ -40,9 +40,35 @@ _Loader.add_implicit_resolver(
 )
 
 
+MAX_DEPTH = 64  # far beyond any config; PyYAML's recursive composer overflows near 300
+
+
 def load(text: str) -> Any:
-    """Parse one YAML document; mappings come back as `Located`. Raises yaml.YAMLError."""
+    """Parse one YAML document; mappings come back as `Located`. Raises yaml.YAMLError, also
+    for a document nested deeper than MAX_DEPTH (checked first, on the parser's events, which
+    need no recursion)."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise yaml.MarkedYAMLError(
+                    problem=f"nested deeper than {MAX_DEPTH} levels",
+                    problem_mark=event.start_mark,  # type: ignore[arg-type]  # the stubs' two Marks
+                )
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
     return yaml.load(text, Loader=_Loader)
+
+
+def problem(error: yaml.YAMLError) -> tuple[int | None, str]:
+    """The line (1-based, where known) and what is wrong, for a one-line message."""
+    if isinstance(error, yaml.MarkedYAMLError):
+        mark = error.problem_mark or error.context_mark
+        return (mark.line + 1 if mark else None), str(error.problem or error.context)
+    if isinstance(error, yaml.reader.ReaderError):  # a control character or a bad byte
+        return None, f"character {error.character!r} at offset {error.position}: {error.reason}"
+    return None, " ".join(str(error).split())
 
 
 YAMLError = yaml.YAMLError
