@@ -1,4 +1,5 @@
-"""The action's image, built from the repository's Dockerfile once per test session.
+"""The action's image, built from the repository's Dockerfile once per test session (xdist
+workers included).
 
 It is tagged with the name action.yml pulls (`runs.image`, the released image), so that runner
 software given `--pull=false` runs this build exactly where users' jobs run the release.
@@ -7,7 +8,6 @@ Needs podman and the local base image (`ci/container-setup.sh`).
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import subprocess
@@ -15,8 +15,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import once, require
 
 ROOT = Path(__file__).resolve().parents[1]
+CONTAINER_SETUP = "run ci/container-setup.sh as root"
 BASE_IMAGE = os.environ.get("STAGETAG_BASE_IMAGE", "localhost/stagetag-python-base:3.11")
 
 
@@ -28,10 +30,7 @@ def released_image() -> str:
 
 
 def require_podman() -> None:
-    if shutil.which("podman") is None:
-        if os.environ.get("CI"):
-            pytest.fail("podman is missing: .ci/run must run ci/container-setup.sh", pytrace=False)
-        pytest.skip("podman is not installed (run ci/container-setup.sh as root)")
+    require(shutil.which("podman") is not None, "podman is missing", CONTAINER_SETUP)
 
 
 def podman(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -41,17 +40,17 @@ def podman(*args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
 
 
 def build_action_image(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """Build (or reuse the layers of) the image and return its name. The lock makes other
-    xdist workers wait for one build instead of running the same one at once."""
+    """Build (or reuse the layers of) the image, once per session, and return its name."""
     require_podman()
     if podman("image", "exists", BASE_IMAGE, check=False).returncode != 0:
-        pytest.fail(f"base image {BASE_IMAGE} is missing: run ci/container-setup.sh as root")
+        pytest.fail(f"base image {BASE_IMAGE} is missing: {CONTAINER_SETUP}")
     image = released_image()
-    lock = tmp_path_factory.getbasetemp().parent / "stagetag-action-image.lock"
-    with open(lock, "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        build = podman(
+
+    def build(folder: Path) -> None:
+        built = podman(
             "build", "--build-arg", f"BASE={BASE_IMAGE}", "-t", image, str(ROOT), check=False
         )
-        assert build.returncode == 0, build.stderr
+        assert built.returncode == 0, built.stderr
+
+    once(tmp_path_factory, "stagetag-action-image", build)
     return image

@@ -42,8 +42,7 @@ class FakeHost:
     root: Path
     url: str = ""
     dispatches: list[dict[str, Any]] = field(default_factory=list)
-    authorizations: list[str] = field(default_factory=list)
-    requests: list[GitRequest] = field(default_factory=list)
+    requests: list[GitRequest] = field(default_factory=list)  # every one, in order
 
     def bare(self, project: str) -> Path:
         """The bare repository for `owner/name`, created (push enabled) if missing."""
@@ -58,6 +57,19 @@ class FakeHost:
 
     def clone_url(self, project: str) -> str:
         return f"{self.url}/{project}.git"
+
+
+def push_authorizations(requests: list[GitRequest]) -> dict[str, set[str]]:
+    """The Authorization headers of the pushes (`git-receive-pack`) among `requests`, by
+    project, each with its scheme lowercased (HTTP schemes ignore case); "" for none. The host
+    takes anonymous pushes, so this is what tells a push with the token from one without."""
+    pushes: dict[str, set[str]] = {}
+    for request in requests:
+        if request.service == "git-receive-pack":
+            scheme, _, credentials = request.authorization.partition(" ")
+            header = f"{scheme.lower()} {credentials}" if credentials else request.authorization
+            pushes.setdefault(request.project, set()).add(header)
+    return pushes
 
 
 def _handler(host: FakeHost) -> type[BaseHTTPRequestHandler]:
@@ -91,7 +103,6 @@ def _handler(host: FakeHost) -> type[BaseHTTPRequestHandler]:
                 r"^/([^/]+/[^/]+?)(?:\.git)?/", lambda m: f"/{m.group(1)}.git/", parts.path
             )
             authorization = self.headers.get("Authorization", "")
-            host.authorizations.append(authorization)
             service = _SERVICE.search(f"{parts.path}?{parts.query}")
             project = re.match(r"^/([^/]+/[^/]+?)\.git/", path)
             host.requests.append(

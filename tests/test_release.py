@@ -50,13 +50,6 @@ def test_this_tree_is_releasable_as_its_version() -> None:
     ]
 
 
-def test_the_action_runs_the_released_image() -> None:
-    assert (
-        f"image: docker://ghcr.io/stagetag/stagetag:{VERSION}\n"
-        in (ROOT / "action.yml").read_text()
-    )
-
-
 @pytest.mark.parametrize("tag", ["v9.9.9", "1.0.0", "v1.0", "v1.0.0-rc1"])
 def test_a_tag_that_is_not_the_version_is_refused(tree: Path, tag: str) -> None:
     result = check(tree, tag, "stagetag/stagetag")

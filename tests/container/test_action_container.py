@@ -14,7 +14,7 @@ import json
 import re
 import subprocess
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 from action_image import BASE_IMAGE, build_action_image, podman
-from conftest import read_github_output
+from conftest import SUMMARY, GitRepo, make_repo, read_github_output
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "s3cret-token-5e1f0c"
@@ -46,15 +46,12 @@ deploy:
 ARTIFACTS_YAML = "churn:\n  type: model\n  path: model.txt\n  description: Predicts churn\n"
 DEPLOY_COMMAND = 'echo "churn v1.0.0 $STAGETAG_TAG" > "deployed-dev.txt"'
 
+pytestmark = pytest.mark.xdist_group("test_action_container")
+
 
 @pytest.fixture(scope="module")
 def image(tmp_path_factory: pytest.TempPathFactory) -> str:
     return build_action_image(tmp_path_factory)
-
-
-def git(cwd: Path, *args: str) -> str:
-    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True)
-    return result.stdout.strip()
 
 
 @dataclass
@@ -66,7 +63,7 @@ class Checkout:
     commit: str
 
     def remote_tags(self) -> set[str]:
-        return set(git(self.remote, "tag", "--list").split())
+        return set(GitRepo(self.remote).git("tag", "--list").split())
 
 
 def make_checkout(
@@ -75,27 +72,25 @@ def make_checkout(
     """The remote gets `tags` (a registration, then stage tags, all of v1.0.0); the
     workspace is cloned the way the CI checks out: `shallow` as actions/checkout does by
     default (depth 1, no tags), and owned by `owner`."""
-    seed = base / "seed"
-    seed.mkdir(parents=True)
-    git(seed, "init", "-q", "-b", "main")
-    (seed / ".gto").write_text("stages: [dev, staging, prod]\n")
-    (seed / "stagetag.yaml").write_text(STAGETAG_YAML)
-    (seed / "artifacts.yaml").write_text(ARTIFACTS_YAML)
-    (seed / "model.txt").write_text("weights\n")
-    git(seed, "add", "-A")
-    git(seed, "commit", "-qm", "model")
+    seed = make_repo(base / "seed")
+    (seed.path / ".gto").write_text("stages: [dev, staging, prod]\n")
+    (seed.path / "stagetag.yaml").write_text(STAGETAG_YAML)
+    (seed.path / "artifacts.yaml").write_text(ARTIFACTS_YAML)
+    (seed.path / "model.txt").write_text("weights\n")
+    seed.git("add", "-A")
+    seed.git("commit", "-qm", "model")
     for tag in tags:
         event = "Registering" if "@" in tag else "Assigning stage dev to"
-        git(seed, "tag", "-a", tag, "-m", f"{event} artifact churn version v1.0.0")
+        seed.git("tag", "-a", tag, "-m", f"{event} artifact churn version v1.0.0")
     remote = base / "remote.git"
-    git(base, "init", "-q", "--bare", "-b", "main", str(remote))
-    git(seed, "push", "-q", str(remote), "main", *tags)
+    seed.git("init", "-q", "--bare", "-b", "main", str(remote))
+    seed.git("push", "-q", str(remote), "main", *tags)
     workspace = base / "workspace"
     options = ("--depth", "1", "--no-tags") if shallow else ()
     # file://, so that --depth is honoured; the path is mounted as is into the container
-    git(base, "clone", "-q", *options, f"file://{remote}", str(workspace))
+    seed.git("clone", "-q", *options, f"file://{remote}", str(workspace))
     subprocess.run(["chown", "-R", f"{owner}:{owner}", str(workspace)], check=True)
-    return Checkout(remote, workspace, git(seed, "rev-parse", "HEAD"))
+    return Checkout(remote, workspace, seed.git("rev-parse", "HEAD"))
 
 
 @pytest.fixture
@@ -271,7 +266,7 @@ def test_github_assign(
 
     assert run.result.returncode == 0, run.result.stdout + run.result.stderr
     assert checkout.remote_tags() == {SEED_TAG, "churn#prod#1"}
-    tagger = git(checkout.remote, "tag", "-l", "--format=%(taggeremail)", "churn#prod#1")
+    tagger = GitRepo(checkout.remote).git("tag", "-l", "--format=%(taggeremail)", "churn#prod#1")
     assert tagger == "<583231+octocat@users.noreply.github.com>"
     assert run.outputs == {
         "tag": "churn#prod#1",
@@ -304,7 +299,7 @@ def test_github_refused_stage(
     errors = [line for line in run.result.stdout.splitlines() if line.startswith("::error")]
     assert len(errors) == 1 and reason in errors[0], run.result.stdout
     assert checkout.remote_tags() == {SEED_TAG}
-    assert git(checkout.workspace, "-c", "safe.directory=*", "tag", "--list") == SEED_TAG
+    assert GitRepo(checkout.workspace).git("-c", "safe.directory=*", "tag", "--list") == SEED_TAG
     assert run.outputs == {}
 
 
@@ -313,7 +308,7 @@ def test_github_check_ref_fetches_the_tag_of_a_shallow_checkout(
 ) -> None:
     """A tag-push run on actions/checkout's default clone: the tag is fetched from the remote
     inside the container, and the outputs are gto-action's, annotations included."""
-    assert git(pushed.workspace, "-c", "safe.directory=*", "tag", "--list") == ""
+    assert GitRepo(pushed.workspace).git("-c", "safe.directory=*", "tag", "--list") == ""
     run = run_github(
         image, pushed, tmp_path, {"command": "check-ref"}, mirror_action_yml=True,
         event=tag_push(DEV_TAG),
@@ -329,7 +324,7 @@ def test_github_check_ref_fetches_the_tag_of_a_shallow_checkout(
         "path": "model.txt",
         "description": "Predicts churn",
     }
-    local_tags = git(pushed.workspace, "-c", "safe.directory=*", "tag", "--list").split()
+    local_tags = GitRepo(pushed.workspace).git("-c", "safe.directory=*", "tag", "--list").split()
     assert set(local_tags) == {SEED_TAG, DEV_TAG}
 
 
@@ -389,7 +384,9 @@ def test_gitlab_assign_writes_dotenv_report(image: str, checkout: Checkout) -> N
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert checkout.remote_tags() == {SEED_TAG, "churn#staging#1"}
-    tag = git(checkout.remote, "tag", "-l", "--format=%(taggername): %(subject)", "churn#staging#1")
+    tag = GitRepo(checkout.remote).git(
+        "tag", "-l", "--format=%(taggername): %(subject)", "churn#staging#1"
+    )
     assert tag == "Octo Cat: Promote churn: ok | #1"
     report = (checkout.workspace / "stagetag.env").read_text().splitlines()
     assert report == [
@@ -541,9 +538,13 @@ def image_size(image: str) -> int:
     return int(podman("image", "inspect", "--format", "{{.Size}}", image).stdout)
 
 
-def test_image_holds_only_what_stagetag_needs(image: str) -> None:
+def test_image_holds_only_what_stagetag_needs(
+    image: str, record_property: Callable[[str, object], None]
+) -> None:
     size, base = image_size(image), image_size(BASE_IMAGE)
-    print(f"{image}: {size / 1e6:.0f} MB ({(size - base) / 1e6:.0f} MB over {BASE_IMAGE})")
+    record_property(
+        SUMMARY, f"{image}: {size / 1e6:.0f} MB ({(size - base) / 1e6:.0f} MB over {BASE_IMAGE})"
+    )
 
     leftovers = in_image(image, LEFTOVERS)
     assert leftovers.returncode == 0, leftovers.stderr

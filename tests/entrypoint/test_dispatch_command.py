@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import IDENTITY, GitRepo, clean_environ, make_repo, read_github_output
+from conftest import GitRepo, clean_environ, isolated_git, make_repo, read_github_output
 
 OUTPUT_KEYS = ("event", "name", "version", "stage", "type", "path", "description")
 
@@ -77,12 +77,7 @@ class Origin:
 @pytest.fixture(scope="module")
 def origin(tmp_path_factory: pytest.TempPathFactory) -> Origin:
     base = tmp_path_factory.mktemp("action")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HOME", str(base))
-        mp.setenv("GIT_CONFIG_NOSYSTEM", "1")
-        mp.setenv("GIT_CONFIG_GLOBAL", str(base / ".gitconfig"))
-        for key, value in IDENTITY.items():
-            mp.setenv(key, value)
+    with isolated_git(base):
         bare = base / "origin.git"
         subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
         work = make_repo(base / "work")
@@ -274,4 +269,53 @@ def test_dispatch_mode_without_jobs(ws: Path, tmp_path: Path, ref: str) -> None:
     assert not (ws / "pwned").exists()
     for line in result.stdout.splitlines():
         if line.startswith("::"):
-            assert line.startswith("::notice title=stagetag::"), line
+            assert line.startswith(("::notice title=stagetag::", "::warning title=stagetag::"))
+
+
+def cli_dispatch(ws: Path, ref: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["stagetag", "dispatch", ref, "--format", "github"],
+        cwd=ws,
+        env=clean_environ(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "refs/tags/m#prod#2",  # stale: a notice, no job
+        "refs/tags/path/to=model#prod#1",  # a job
+        "refs/tags/x@deprecated",  # deprecation events do not deploy by default: a notice
+        "refs/tags/release-1.0",  # not a GTO tag: a notice
+    ],
+)
+def test_cli_and_action_report_the_same_plan(
+    origin: Origin, ws: Path, tmp_path: Path, ref: str
+) -> None:
+    """One dispatch use case: the same jobs, notices and skipped-tag warnings whichever way in.
+    The clone also holds a tag the registry skips (an '@created' tag), which both must name."""
+    GitRepo(ws).tag("m@created", origin.commits[1], "@1706900000 +0000", message="poison")
+    cli = cli_dispatch(ws, ref)
+    result, outputs = action(ws, tmp_path, INPUT_COMMAND="dispatch", INPUT_REF=ref)
+    assert cli.returncode == result.returncode == 0, cli.stderr + result.stderr
+    assert json.loads(cli.stdout) == json.loads(outputs["matrix"])
+    cli_lines = [line.removeprefix("stagetag: ") for line in cli.stderr.splitlines()]
+    cli_warnings = [line.removeprefix("warning: ") for line in cli_lines if "warning: " in line]
+    cli_notices = [line for line in cli_lines if not line.startswith("warning: ")]
+    action_lines = result.stdout.splitlines()
+    prefix = {"notice": "::notice title=stagetag::", "warning": "::warning title=stagetag::"}
+    action_notices = [
+        x.removeprefix(prefix["notice"]) for x in action_lines if x.startswith(prefix["notice"])
+    ]
+    action_warnings = [
+        x.removeprefix(prefix["warning"]) for x in action_lines if x.startswith(prefix["warning"])
+    ]
+    assert any("'m@created'" in w for w in cli_warnings)
+    assert action_warnings == cli_warnings
+    assert action_notices == cli_notices
+    jobs = json.loads(cli.stdout)["include"]
+    assert bool(jobs) == (outputs["has_jobs"] == "true")
+    assert jobs or cli_notices, "no job and no notice saying why"

@@ -8,11 +8,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import GitRepo
+from conftest import GitRepo, run_stagetag
 
 
 def stagetag(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["stagetag", *args], cwd=cwd, capture_output=True, text=True)
+    return run_stagetag(*args, cwd=cwd)
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess[str], *words: str) -> None:

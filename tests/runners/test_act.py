@@ -28,9 +28,19 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from action_image import build_action_image
-from conftest import IDENTITY, GitRepo, clean_environ, isolated_git, make_repo
-from fakehost import FakeHost, GitRequest, serve
+from action_image import build_action_image, require_podman
+from conftest import (
+    IDENTITY,
+    GitRepo,
+    clean_environ,
+    isolated_git,
+    make_repo,
+    require,
+    run_stagetag,
+    stop,
+)
+from deploy_recorder import add_recorder, records
+from fakehost import FakeHost, GitRequest, push_authorizations, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "workflows"
@@ -48,13 +58,9 @@ PAGES_USES = "actions/upload-pages-artifact@fc324d3547104276b827a68afc52ff2a11cc
 PROJECT = "acme/models"
 TOKEN = "fake-token-7d41c2"
 ACT_TIMEOUT = 900  # seconds per act run; 5-10 s here when idle, far more on a loaded machine
+ACT_SETUP = "run ci/act-setup.sh as root"
 
-
-def missing(what: str) -> None:
-    """Under CI a missing tool is a broken setup, elsewhere a reason to skip."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} (run ci/act-setup.sh as root)", pytrace=False)
-    pytest.skip(f"{what} (run ci/act-setup.sh as root)")
+pytestmark = pytest.mark.xdist_group("test_act")
 
 
 def node_major() -> int:
@@ -68,15 +74,6 @@ def node_major() -> int:
 
 
 # --- the scratch repository -------------------------------------------------------------------
-
-RECORDER = """#!/usr/bin/env python3
-# The deploy command: appends how it was called (arguments, STAGETAG_* variables) to $REC_FILE,
-# a file outside the workspace the test reads afterwards.
-import json, os, sys
-env = {k: v for k, v in os.environ.items() if k.startswith("STAGETAG_")}
-with open(os.environ["REC_FILE"], "a", encoding="utf-8") as out:
-    out.write(json.dumps({"argv": sys.argv[1:], "env": env}) + "\\n")
-"""
 
 STAGETAG_YAML = """\
 deploy:
@@ -99,16 +96,7 @@ FILES = {
 
 
 def stagetag(repo: Path, *args: str) -> str:
-    result = subprocess.run(
-        [str(STAGETAG), *args],
-        cwd=repo,
-        env=clean_environ(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
+    return run_stagetag(*args, cwd=repo, executable=STAGETAG, check=True).stdout
 
 
 def scratch_repo(path: Path, remote: str) -> tuple[GitRepo, str]:
@@ -119,10 +107,7 @@ def scratch_repo(path: Path, remote: str) -> tuple[GitRepo, str]:
     for name, text in FILES.items():
         (path / name).parent.mkdir(parents=True, exist_ok=True)
         (path / name).write_text(text, encoding="utf-8")
-    recorder = path / "deploy" / "record.py"
-    recorder.parent.mkdir()
-    recorder.write_text(RECORDER, encoding="utf-8")
-    recorder.chmod(0o755)
+    add_recorder(path / "deploy" / "record.py")  # records to $REC_FILE, outside the workspace
     workflows = path / ".github" / "workflows"
     workflows.mkdir(parents=True)
     for example in EXAMPLES.glob("*.yml"):
@@ -215,9 +200,9 @@ class Runner:
             "HOME": str(self.home),
             "DOCKER_HOST": f"unix://{self.socket}",
             "ACT_DISABLE_VERSION_CHECK": "1",
-            # act hands the host PATH to docker-action containers: the local base image keeps
-            # stagetag in /opt/venv/bin (python:*-slim would have it in /usr/local/bin).
-            "PATH": f"{NODE_BIN}:/opt/venv/bin:{os.environ.get('PATH', '/usr/bin:/bin')}",
+            # act hands this PATH to docker-action containers too: the image's
+            # /usr/local/bin/stagetag link is there for it (test_stagetag_is_found_with_a_host_path)
+            "PATH": f"{NODE_BIN}:{os.environ.get('PATH', '/usr/bin:/bin')}",
         }
         return subprocess.run(
             command,
@@ -275,12 +260,7 @@ def podman_service(log: Path) -> Iterator[Path]:
                 time.sleep(0.2)
             yield path
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=60)
+            stop(process)
 
 
 def _accepts(path: Path) -> bool:
@@ -293,14 +273,18 @@ def _accepts(path: Path) -> bool:
 
 
 def require_tools() -> None:
-    if not ACT.exists():
-        missing(f"act is missing from {ACT.parent} (pip install -e '.[dev]')")
-    if node_major() < 24:
-        missing(f"Node >= 24 is missing from {NODE_BIN} (actions/checkout v7 is a node24 action)")
-    if not (CHECKOUT / "action.yml").exists():
-        missing(f"the actions/checkout runtime is missing from {CHECKOUT}")
-    if shutil.which("podman") is None:
-        missing("podman is missing")
+    require(ACT.exists(), f"act is missing from {ACT.parent}", "pip install -e '.[dev]'")
+    require(
+        node_major() >= 24,
+        f"Node >= 24 is missing from {NODE_BIN} (actions/checkout v7 is a node24 action)",
+        ACT_SETUP,
+    )
+    require(
+        (CHECKOUT / "action.yml").exists(),
+        f"the actions/checkout runtime is missing from {CHECKOUT}",
+        ACT_SETUP,
+    )
+    require_podman()
 
 
 @dataclass
@@ -395,30 +379,22 @@ def push_event(repo: GitRepo, tag: str) -> dict[str, Any]:
 
 def deploy(world: World, repo: GitRepo, tag: str, project: str) -> list[dict[str, Any]]:
     """Run deploy-on-tag.yml for the push of `tag`; what the deploy command recorded."""
-    records = world.tmp / f"records-{project.replace('/', '-')}.jsonl"
+    path = world.tmp / f"records-{project.replace('/', '-')}.jsonl"
     result = world.runner.run(
         repo.path,
         "push",
         "deploy-on-tag.yml",
         push_event(repo, tag),
-        env={"REC_FILE": str(records)},
+        env={"REC_FILE": str(path)},
         project=project,
     )
     succeeded(result)
-    if not records.exists():
-        return []
-    return [json.loads(line) for line in records.read_text(encoding="utf-8").splitlines()]
+    return records(path)
 
 
 def expect_variables(record: dict[str, Any], expected: dict[str, str]) -> None:
     """The deploy command saw exactly these STAGETAG_* variables."""
     assert dict(record["env"]) == expected
-
-
-def scheme_lower(authorization: str) -> str:
-    """An Authorization header with its scheme lowercased: HTTP schemes ignore case."""
-    scheme, _, credentials = authorization.partition(" ")
-    return f"{scheme.lower()} {credentials}"
 
 
 # --- tests ------------------------------------------------------------------------------------
@@ -445,11 +421,8 @@ def test_assign_stage_pushes_gtos_tag_and_starts_the_deploy_workflow(
     # no git identity in the job: the action tags as the actor who ran the workflow
     assert fields["tagger"].startswith("alice <alice@users.noreply.github.com> ")
     basic = base64.b64encode(f"x-access-token:{TOKEN}".encode()).decode()
-    pushes = [r for r in assigned.requests if r.service == "git-receive-pack"]
-    assert pushes, "the action pushed nothing over HTTP"
-    assert {(r.project, scheme_lower(r.authorization)) for r in pushes} == {
-        (PROJECT, f"basic {basic}")
-    }
+    # every push of the run went to the project, with the token (the host takes anonymous ones)
+    assert push_authorizations(assigned.requests) == {PROJECT: {f"basic {basic}"}}
     assert world.host.dispatches == [
         {
             "repository": PROJECT,

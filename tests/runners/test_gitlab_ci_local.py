@@ -24,7 +24,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,8 +34,9 @@ from typing import Any
 import pytest
 import yaml
 from action_image import build_action_image, require_podman
-from conftest import IDENTITY, GitRepo, clean_environ, make_repo
-from fakehost import FakeHost, serve
+from conftest import IDENTITY, GitRepo, clean_environ, isolated_git, make_repo, require
+from deploy_recorder import add_recorder, records
+from fakehost import FakeHost, GitRequest, push_authorizations, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "workflows"
@@ -52,37 +52,15 @@ TOKEN = "glpat-fake-3c9e1a"
 TIMEOUT = 900  # seconds; a loaded 2-core machine runs one job in about ten
 SETUP = "run ci/container-setup.sh and ci/gitlab-ci-local-setup.sh as root"
 
-
-def missing(what: str) -> None:
-    """Under CI a missing tool is a broken setup, elsewhere a reason to skip."""
-    if os.environ.get("CI"):
-        pytest.fail(f"{what} ({SETUP})", pytrace=False)
-    pytest.skip(f"{what} ({SETUP})")
+pytestmark = pytest.mark.xdist_group("test_gitlab_ci_local")
 
 
 def require_tools() -> None:
     require_podman()
-    if not GCL.exists():
-        missing(f"{GCL} is missing")
-    if shutil.which("rsync") is None:
-        missing("rsync is missing")
+    require(GCL.exists(), f"{GCL} is missing", SETUP)
+    require(shutil.which("rsync") is not None, "rsync is missing", SETUP)
     exists = subprocess.run(["podman", "image", "exists", HELPER_IMAGE], timeout=120)
-    if exists.returncode != 0:
-        missing(f"the helper image {HELPER_IMAGE} is missing")
-
-
-def base_env(home: Path) -> dict[str, str]:
-    """The environment of every process here: no CI variables of the machine running the
-    suite, a private HOME (gitlab-ci-local reads ~/.gitlab-ci-local), a pinned identity."""
-    home.mkdir(parents=True, exist_ok=True)
-    return {
-        **clean_environ(),
-        **IDENTITY,
-        "HOME": str(home),
-        "GIT_CONFIG_NOSYSTEM": "1",
-        "GIT_CONFIG_GLOBAL": str(home / ".gitconfig"),
-        "TZ": "UTC",
-    }
+    require(exists.returncode == 0, f"the helper image {HELPER_IMAGE} is missing", SETUP)
 
 
 @dataclass
@@ -91,51 +69,32 @@ class Lab:
 
     host: FakeHost
     image: str
-    env: dict[str, str]
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
+    """Every process here runs isolated (conftest.isolated_git; the autouse fixture does the
+    same per test): a private HOME (gitlab-ci-local reads ~/.gitlab-ci-local), a pinned
+    identity, no git config, and none of the CI variables of the machine running the suite."""
     require_tools()
     image = build_action_image(tmp_path_factory)
     base = tmp_path_factory.mktemp("gitlab-lab")
-    env = base_env(base / "home")
-    with serve(base / "srv") as host:
-        publish_components(host, base / "components", env)
-        yield Lab(host, image, env)
+    with isolated_git(base / "home", clear_ci=True), serve(base / "srv") as host:
+        publish_components(host, base / "components")
+        yield Lab(host, image)
 
 
-def publish_components(host: FakeHost, work: Path, env: dict[str, str]) -> None:
+def publish_components(host: FakeHost, work: Path) -> None:
     """templates/ as the component project, tagged with the release the examples pin."""
-    bare = host.bare(COMPONENT_PROJECT)
-    git(bare, env, "config", "uploadpack.allowFilter", "true")  # gitlab-ci-local clones sparse
-    work.mkdir()
-    git(work, env, "init", "-q", "-b", "main")
+    bare = GitRepo(host.bare(COMPONENT_PROJECT))
+    bare.git("config", "uploadpack.allowFilter", "true")  # gitlab-ci-local clones sparse
+    repo = make_repo(work)
     shutil.copytree(ROOT / "templates", work / "templates")
-    git(work, env, "add", "-A")
-    git(work, env, "commit", "-qm", "components")
-    git(work, env, "tag", "-a", RELEASE, "-m", RELEASE)
-    git(work, env, "push", "-q", host.clone_url(COMPONENT_PROJECT), "main", RELEASE)
+    repo.git("add", "-A")
+    repo.git("commit", "-qm", "components")
+    repo.git("tag", "-a", RELEASE, "-m", RELEASE)
+    repo.git("push", "-q", host.clone_url(COMPONENT_PROJECT), "main", RELEASE)
 
-
-def git(cwd: Path, env: dict[str, str], *args: str) -> str:
-    result = subprocess.run(
-        ["git", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert result.returncode == 0, f"git {' '.join(args)}: {result.stderr}"
-    return result.stdout.strip()
-
-
-RECORDER = f"""#!{sys.executable}
-# The deploy command: one JSON line per call (arguments, cwd, STAGETAG_* and environment).
-import json, os, sys
-here = os.path.dirname(os.path.abspath(__file__))
-env = {{k: v for k, v in os.environ.items() if k.startswith("STAGETAG_")}}
-record = {{"argv": sys.argv[1:], "cwd": os.getcwd(), "env": env,
-          "environment": os.environ.get("CI_ENVIRONMENT_NAME")}}
-with open(os.path.join(here, "records.jsonl"), "a", encoding="utf-8") as out:
-    out.write(json.dumps(record) + "\\n")
-"""
 
 STAGETAG_YAML = """\
 deploy:
@@ -170,13 +129,11 @@ class Project:
         return self.lab.host.bare(self.path)
 
     def remote_git(self, *args: str) -> str:
-        return git(self.remote, self.lab.env, *args)
+        return GitRepo(self.remote).git(*args)
 
     def records(self) -> list[dict[str, Any]]:
-        path = self.work.path / "deploy" / "records.jsonl"
-        if not path.exists():
-            return []
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        """What the deploy command recorded: it runs in the working copy (asserted)."""
+        return records(self.work.path / "records.jsonl")
 
     def dotenv(self, job: str) -> dict[str, str]:
         """The job's dotenv report, as gitlab-ci-local collected it for later jobs."""
@@ -190,12 +147,10 @@ class Project:
         document: dict[str, Any] = yaml.safe_load(path.read_text(encoding="utf-8"))
         return document
 
-    def gcl(
-        self, *args: str, variables: dict[str, str] | None = None, check: bool = True
-    ) -> subprocess.CompletedProcess[str]:
+    def gcl(self, *args: str, variables: dict[str, str] | None = None, check: bool = True) -> Run:
         """gitlab-ci-local in the working copy, jobs in podman on the host network, with the
         variables a real GitLab pipeline would have (GITLAB_CI=true, not gitlab-ci-local's
-        false)."""
+        false); with what reached the Git host while it ran."""
         variables = {"GITLAB_CI": "true", **(variables or {})}
         unset = []
         if "CI_COMMIT_TAG" in variables:  # a tag pipeline: the ref is the tag, no branch
@@ -220,17 +175,32 @@ class Project:
         ]
         for key, value in variables.items():
             command += ["--variable", f"{key}={value}"]
+        before = len(self.lab.host.requests)
         result = subprocess.run(
             [*command, *args],
             cwd=self.work.path,
-            env=self.lab.env,
+            env=clean_environ(),
             capture_output=True,
             text=True,
             timeout=TIMEOUT,
         )
         if check:
             assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
-        return result
+        return Run(result.returncode, result.stdout, result.stderr, self.lab.host.requests[before:])
+
+    def pushed_with(self, run: Run) -> set[str]:
+        """The Authorization headers of the run's pushes to this project."""
+        return push_authorizations(run.requests).get(self.path, set())
+
+
+@dataclass
+class Run:
+    """A finished gitlab-ci-local run."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    requests: list[GitRequest]  # what reached the Git host during the run
 
 
 def make_project(lab: Lab, folder: Path, gitlab_ci: str, files: dict[str, str]) -> Project:
@@ -246,26 +216,22 @@ def make_project(lab: Lab, folder: Path, gitlab_ci: str, files: dict[str, str]) 
         "stagetag.yaml": STAGETAG_YAML,
         "models/churn.pkl": "weights\n",
         ".gitlab-ci.yml": gitlab_ci,
-        ".gitignore": "/deploy/records.jsonl\n/stagetag.env\n/child-pipeline.yml\n",
+        ".gitignore": "/records.jsonl\n/stagetag.env\n/child-pipeline.yml\n",
         **files,
     }
     for name, text in contents.items():
         target = work.path / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
-    recorder = work.path / "deploy" / "record.py"
-    recorder.parent.mkdir(exist_ok=True)
-    recorder.write_text(RECORDER, encoding="utf-8")
-    recorder.chmod(0o755)
-    env = lab.env
-    git(work.path, env, "add", "-A")
-    git(work.path, env, "commit", "-qm", "A model and its pipeline")
-    commit = git(work.path, env, "rev-parse", "HEAD")
+    add_recorder(work.path / "deploy" / "record.py")
+    work.git("add", "-A")
+    work.git("commit", "-qm", "A model and its pipeline")
+    commit = work.git("rev-parse", "HEAD")
     message = "Registering artifact churn version v1.0.0"
-    git(work.path, env, "tag", "-a", "churn@v1.0.0", "-m", message, "--cleanup=verbatim")
-    git(work.path, env, "remote", "add", "origin", lab.host.clone_url(path))
-    git(work.path, env, "push", "-q", "origin", "main", "churn@v1.0.0")
-    git(work.path, env, "remote", "set-head", "origin", "main")
+    work.git("tag", "-a", "churn@v1.0.0", "-m", message, "--cleanup=verbatim")
+    work.git("remote", "add", "origin", lab.host.clone_url(path))
+    work.git("push", "-q", "origin", "main", "churn@v1.0.0")
+    work.git("remote", "set-head", "origin", "main")
     return Project(lab, path, work, commit)
 
 
@@ -315,15 +281,17 @@ def basic(token: str) -> str:
     return "basic " + base64.b64encode(f"oauth2:{token}".encode()).decode()
 
 
-def assert_assigned(project: Project, tag: str, stage: str, message: str, token: str) -> None:
+def assert_assigned(
+    project: Project, run: Run, tag: str, stage: str, message: str, token: str
+) -> None:
     """The remote holds `tag` as GTO writes it: an annotated tag on churn@v1.0.0's commit,
-    from the GitLab user, with the form's message; it was pushed with the token."""
+    from the GitLab user, with the form's message; `run` pushed it, with the token."""
     assert project.remote_git("cat-file", "-t", f"refs/tags/{tag}") == "tag"
     assert project.remote_git("rev-parse", f"refs/tags/{tag}^{{commit}}") == project.commit
     fields = "%(taggername)|%(taggeremail)|%(contents)"
     shown = project.remote_git("for-each-ref", f"--format={fields}", f"refs/tags/{tag}")
     assert shown == f"Release Bot|<release-bot@example.com>|{message}"
-    assert basic(token) in project.lab.host.authorizations
+    assert project.pushed_with(run) == {basic(token)}  # the host would take an anonymous push
     assert project.dotenv("assign-stage") == {
         "STAGETAG_OUT_TAG": tag,
         "STAGETAG_OUT_TAGS": tag,
@@ -366,11 +334,6 @@ def assert_deployed(project: Project, tag: str, stage: str, environment: str) ->
         "STAGETAG_PATH": "models/churn.pkl",
         "STAGETAG_TYPE": "model",
     }
-
-
-def fetch_tags(project: Project) -> None:
-    """What a runner's checkout of a tag pipeline has: the remote's tags."""
-    git(project.work.path, project.lab.env, "fetch", "-q", "origin", "+refs/tags/*:refs/tags/*")
 
 
 def test_examples_pin_the_release() -> None:
@@ -425,10 +388,11 @@ def test_examples_together_assign_then_deploy(lab: Lab, tmp_path: Path) -> None:
     run = project.gcl(variables=form("prod", "Ship the Q3 model", STAGETAG_TOKEN=TOKEN))
     assert "PASS  assign-stage" in run.stdout
     assert "deploy-plan" not in run.stdout
-    assert_assigned(project, "churn#prod#1", "prod", "Ship the Q3 model", TOKEN)
+    assert_assigned(project, run, "churn#prod#1", "prod", "Ship the Q3 model", TOKEN)
     assert project.records() == []
 
-    fetch_tags(project)
+    # the working copy lacks the tag the job pushed: the plan job's dispatch fetches it
+    assert project.work.git("tag", "--list", "churn#prod#1") == ""
     run = project.gcl(variables=tag_pipeline("churn#prod#1"))
     assert "PASS  deploy-trigger" in run.stdout
     assert "assign-stage" not in run.stdout
@@ -437,8 +401,8 @@ def test_examples_together_assign_then_deploy(lab: Lab, tmp_path: Path) -> None:
 
 def test_assign_example_alone(lab: Lab, tmp_path: Path) -> None:
     project = project_for(lab, tmp_path, "assign alone")
-    project.gcl(variables=form("staging", "Try it", STAGETAG_TOKEN=TOKEN))
-    assert_assigned(project, "churn#staging#1", "staging", "Try it", TOKEN)
+    run = project.gcl(variables=form("staging", "Try it", STAGETAG_TOKEN=TOKEN))
+    assert_assigned(project, run, "churn#staging#1", "staging", "Try it", TOKEN)
 
 
 def test_deploy_example_alone(lab: Lab, tmp_path: Path) -> None:
@@ -498,10 +462,10 @@ def test_component_inputs(lab: Lab, tmp_path: Path) -> None:
     assert preview["models-trigger"]["trigger"]["include"][0]["job"] == "models-plan"
     assert listed(project, tag_pipeline("churn#prod#1")) == {"models-plan", "models-trigger"}
 
-    project.gcl(variables={"CI_PIPELINE_SOURCE": "push", "BOT_TOKEN": "bot-token-51"})
+    run = project.gcl(variables={"CI_PIPELINE_SOURCE": "push", "BOT_TOKEN": "bot-token-51"})
     assert project.remote_git("cat-file", "-t", "refs/tags/churn@v1.1.0") == "tag"
     assert project.remote_git("rev-parse", "refs/tags/churn@v1.1.0^{commit}") == retrained
-    assert basic("bot-token-51") in lab.host.authorizations
+    assert project.pushed_with(run) == {basic("bot-token-51")}
     report = project.dotenv("register-churn")
     assert (report["STAGETAG_OUT_EVENT"], report["STAGETAG_OUT_VERSION"]) == (
         "registration",

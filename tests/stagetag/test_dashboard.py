@@ -21,7 +21,7 @@ from urllib.parse import quote
 
 import html5lib
 import pytest
-from conftest import GitRepo, isolated_git, make_repo
+from conftest import GitRepo, isolated_git, make_repo, require, run_stagetag
 
 from stagetag.dashboard import slug
 from stagetag.markdown import cell
@@ -32,6 +32,10 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMEDRIVER = "/usr/bin/chromedriver"
 GITHUB = "https://github.com/acme/models"
 XHTML = "{http://www.w3.org/1999/xhtml}"
+
+# `site` and `browser` are module fixtures (git runs and Chromium's start are slow): build them
+# on one xdist worker only.
+pytestmark = pytest.mark.xdist_group("test_dashboard")
 
 # A registration message a person typed by hand: table breaks, code spans and markup.
 NASTY_MESSAGE = "retrained | a|b `rm -rf` <script>alert(1)</script> & <b>bold</b>"
@@ -133,9 +137,7 @@ def build_registry(path: Path, remote: str | None) -> tuple[GitRepo, list[str]]:
 
 
 def stagetag(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(["stagetag", *args], cwd=cwd, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    return result
+    return run_stagetag(*args, cwd=cwd, check=True)
 
 
 class Site:
@@ -168,11 +170,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
-    if missing:
-        reason = f"{' and '.join(missing)} missing: apt-get install chromium chromium-driver"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
+    require(
+        not missing, f"{' and '.join(missing)} missing", "apt-get install chromium chromium-driver"
+    )
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GitRepo, make_repo
+from conftest import GitRepo, make_repo, run_stagetag, stop
 
 from stagetag import gitio
 from stagetag.errors import StagetagError
@@ -91,9 +91,7 @@ def remote_tags(bare: Path) -> dict[str, str]:
 
 
 def stagetag(repo: GitRepo, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["stagetag", *args], cwd=repo.path, capture_output=True, text=True, check=False
-    )
+    return run_stagetag(*args, cwd=repo.path)
 
 
 def assert_one_line_failure(result: subprocess.CompletedProcess[str], *words: str) -> str:
@@ -530,12 +528,7 @@ def read_only_daemon(tmp_path: Path) -> Iterator[tuple[str, Path]]:
                 time.sleep(0.05)
         yield f"git://127.0.0.1:{port}", served
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, timeout=5)
 
 
 def test_remote_without_write_permission(

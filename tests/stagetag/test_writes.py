@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GitRepo, make_repo
+from conftest import GitRepo, make_repo, run_stagetag
 
 from stagetag.registry import load_registry
 from stagetag.writes import (
@@ -38,14 +38,7 @@ def stagetag(
     repo: GitRepo, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """The real console script, as a user or CI runs it."""
-    return subprocess.run(
-        ["stagetag", *args],
-        cwd=repo.path,
-        capture_output=True,
-        text=True,
-        env={**os.environ, **(env or {})},
-        check=False,
-    )
+    return run_stagetag(*args, cwd=repo.path, env=env)
 
 
 def write(repo: GitRepo, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
