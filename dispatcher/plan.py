@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from stagetag.annotations import artifact_annotations
+from stagetag.annotations import Annotation, annotations_at
 from stagetag.dispatcher.config import DeployConfig
 from stagetag.dispatcher.context import event_context, version_context
 from stagetag.dispatcher.render import render_command, render_text
@@ -65,8 +65,19 @@ def plan_dispatch(registry: Registry, config: DeployConfig, refs: list[str]) -> 
         for event in events:
             for stage, version in _decide(registry, config, event, plan.notices):
                 wanted.setdefault((event.artifact, stage), (event, version))
+    commits = {
+        key: version.commit_hexsha if version else event.commit_hexsha
+        for key, (event, version) in wanted.items()
+    }
+    notes = annotations_at(
+        registry.root,
+        [(name, commit) for (name, _), commit in commits.items()],
+        registry.config.index,
+    )  # every job's dvc.yaml / artifacts.yaml in one batch
     for (name, stage), (event, version) in wanted.items():
-        job = _job(registry, config, name, stage, event, version, plan.notices)
+        job = _job(
+            config, name, stage, event, version, notes[(name, commits[(name, stage)])], plan.notices
+        )
         if job is not None:
             plan.jobs.append(job)
     return plan
@@ -131,16 +142,14 @@ def _after_deregistration(
 
 
 def _job(
-    registry: Registry,
     config: DeployConfig,
     name: str,
     stage: str | None,
     event: Event,
     version: Version | None,
+    notes: Annotation,
     notices: list[str],
 ) -> Job | None:
-    commit = version.commit_hexsha if version else event.commit_hexsha
-    notes = artifact_annotations(registry.root, name, commit, registry.config.index)
     target = config.target(name, notes["type"], stage)
     if target is None:
         what = f"stage {stage!r} has" if stage else "registration has"

@@ -23,8 +23,7 @@ from stagetag import gitio
 from stagetag.annotations import artifact_annotations
 from stagetag.commands import COMMANDS, WriteRequest, perform
 from stagetag.dashboard import build_dashboard
-from stagetag.dispatcher.config import load_deploy_config
-from stagetag.dispatcher.plan import plan_dispatch
+from stagetag.dispatcher.dispatch import dispatch as dispatch_tags
 from stagetag.dispatcher.refs import ensure_tags, triggering_refs
 from stagetag.dispatcher.targets import render
 from stagetag.entrypoint.boundary import guarded
@@ -37,7 +36,6 @@ from stagetag.markdown import artifact_markdown, registry_markdown
 from stagetag.markdown import cell as markdown_cell
 from stagetag.publish import Outcome
 from stagetag.registry import load_registry
-from stagetag.settings import load_settings
 from stagetag.views import (
     ShowOptions,
     artifact_view,
@@ -203,16 +201,15 @@ def check_ref(platform: Platform, remote: str) -> int:
 def dispatch(platform: Platform, remote: str) -> int:
     """Plan deployments for the triggering tag: outputs `matrix` (for fromJSON) and
     `has_jobs`, and the plan in the job summary."""
-    refs = [platform.input("ref")] if platform.input("ref") else triggering_refs(platform.env)
-    root = gitio.repo_root(platform.workspace)
-    ensure_tags(root, refs, remote, fetch=True)
-    config = load_deploy_config(load_settings(root))
-    plan = plan_dispatch(load_registry(root), config, refs)
-    for notice in plan.notices:
+    planned = dispatch_tags(platform.workspace, [platform.input("ref")], platform.env, remote)
+    for warning in planned.warnings:
+        platform.warning(warning)
+    for notice in planned.plan.notices:
         platform.notice(notice)
-    matrix = render(plan, "github", config.templates).strip()
-    platform.set_outputs({"matrix": matrix, "has_jobs": str(bool(plan.jobs)).lower()})
-    rows = "".join(f"| {markdown_cell(job.title)} |\n" for job in plan.jobs)
+    jobs = planned.plan.jobs
+    matrix = render(planned.plan, "github", planned.config.templates).strip()
+    platform.set_outputs({"matrix": matrix, "has_jobs": str(bool(jobs)).lower()})
+    rows = "".join(f"| {markdown_cell(job.title)} |\n" for job in jobs)
     platform.summarize(
         f"### stagetag: deployments\n\n| job |\n|---|\n{rows}"
         if rows

@@ -86,6 +86,11 @@ class Platform:
             print(f"::error title=stagetag::{_escape_data(message)}", flush=True)
         print(f"stagetag: {line}", file=sys.stderr, flush=True)
 
+    def warning(self, message: str) -> None:
+        if self.kind == "github":
+            print(f"::warning title=stagetag::{_escape_data(message)}", flush=True)
+        print(f"stagetag: warning: {message}", file=sys.stderr, flush=True)
+
     def notice(self, message: str) -> None:
         if self.kind == "github":
             print(f"::notice title=stagetag::{_escape_data(message)}", flush=True)

@@ -7,16 +7,14 @@ from pathlib import Path
 
 import click
 
-from stagetag import gitio
-from stagetag.dispatcher.config import load_deploy_config
-from stagetag.dispatcher.plan import plan_dispatch
-from stagetag.dispatcher.refs import ensure_tags, new_since, save_state, triggering_refs
+from stagetag.dispatcher.dispatch import dispatch as dispatch_tags
+from stagetag.dispatcher.refs import save_state
 from stagetag.dispatcher.runner import run_jobs
 from stagetag.dispatcher.targets import FORMATS, render
 from stagetag.entrypoint.ci import Platform
-from stagetag.entrypoint.read_commands import open_registry, repo_option
+from stagetag.entrypoint.output import warn
+from stagetag.entrypoint.read_commands import repo_option
 from stagetag.errors import DeployFailed
-from stagetag.settings import load_settings
 
 
 @click.command()
@@ -74,19 +72,10 @@ def dispatch(
       stagetag dispatch refs/tags/churn#prod#3 --format github
       stagetag dispatch --run            # in a tag pipeline
     """
-    root = gitio.repo_root(repo)
-    config = load_deploy_config(load_settings(root))
-    wanted = list(refs) or triggering_refs(os.environ)
-    ensure_tags(root, wanted, remote, fetch)
-    registry = open_registry(root, with_commits=True)
-    if state_file is not None:
-        wanted += new_since(registry.tags, state_file)
-    if not wanted:
-        click.echo(
-            "stagetag: no tag given and none in GITHUB_REF or CI_COMMIT_TAG: nothing to deploy",
-            err=True,
-        )
-    plan = plan_dispatch(registry, config, wanted)
+    planned = dispatch_tags(repo, refs, os.environ, remote, fetch, state_file)
+    for warning in planned.warnings:
+        warn(warning)
+    plan, config, root = planned.plan, planned.config, planned.root
     for notice in plan.notices:
         click.echo(f"stagetag: {notice}", err=True)
     text = render(plan, output, config.templates)
@@ -98,7 +87,7 @@ def dispatch(
     if output == "github" and platform.kind == "github":
         platform.set_outputs({"matrix": text.strip(), "has_jobs": str(bool(plan.jobs)).lower()})
     if state_out is not None:
-        save_state(registry.tags, state_out)
+        save_state(planned.registry.tags, state_out)
     if run_here:
         results = run_jobs(plan.jobs, str(root))
         failed = [r for r in results if r.status != "ok"]
