@@ -22,7 +22,6 @@ import click
 from stagetag import gitio
 from stagetag.annotations import artifact_annotations
 from stagetag.commands import COMMANDS, WriteRequest, perform
-from stagetag.dashboard import build_dashboard
 from stagetag.dispatcher.dispatch import dispatch as dispatch_tags
 from stagetag.dispatcher.refs import ensure_tags, triggering_refs
 from stagetag.dispatcher.targets import render
@@ -32,8 +31,9 @@ from stagetag.entrypoint.write_commands import outcome_record
 from stagetag.errors import Option, StagetagError
 from stagetag.events import Kind
 from stagetag.grammar import Shortcut
-from stagetag.markdown import artifact_markdown, registry_markdown
-from stagetag.markdown import cell as markdown_cell
+from stagetag.presentation.dashboard import build_dashboard
+from stagetag.presentation.markdown import artifact_markdown, registry_markdown
+from stagetag.presentation.markdown import cell as markdown_cell
 from stagetag.publish import Outcome
 from stagetag.registry import load_registry
 from stagetag.views import (

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import click
 
-from stagetag.dashboard import build_dashboard
 from stagetag.entrypoint.read_commands import open_registry, repo_option
+from stagetag.presentation.dashboard import build_dashboard
 
 
 @click.command()

@@ -15,7 +15,7 @@ import click
 from stagetag.entrypoint.output import emit_json, emit_lines, emit_table, warn
 from stagetag.errors import StagetagError
 from stagetag.grammar import parse_shortcut
-from stagetag.markdown import artifact_markdown, history_markdown, registry_markdown
+from stagetag.presentation.markdown import artifact_markdown, history_markdown, registry_markdown
 from stagetag.registry import Registry, load_registry
 from stagetag.views import (
     ShowOptions,

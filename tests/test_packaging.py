@@ -127,8 +127,8 @@ def test_the_wheel_holds_only_the_stagetag_package_and_its_templates(dists: Dist
     assert top_level(record) == {"stagetag", DIST_INFO}
     files = {line.rsplit(",", 2)[0] for line in record.splitlines()}
     templates = {
-        "stagetag/templates/index.html.j2",
-        "stagetag/templates/dashboard.css",
+        "stagetag/presentation/templates/index.html.j2",
+        "stagetag/presentation/templates/dashboard.css",
         "stagetag/dispatcher/templates/github-matrix.json.j2",
         "stagetag/dispatcher/templates/gitlab-pipeline.yml.j2",
         "stagetag/dispatcher/templates/script.sh.j2",

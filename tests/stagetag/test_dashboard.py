@@ -23,8 +23,8 @@ import html5lib
 import pytest
 from conftest import GitRepo, isolated_git, make_repo, require, run_stagetag
 
-from stagetag.dashboard import slug
-from stagetag.markdown import cell
+from stagetag.presentation.dashboard import slug
+from stagetag.presentation.markdown import cell
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS_DIR = ROOT / "test-artifacts"
