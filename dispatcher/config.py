@@ -40,7 +40,6 @@ from stagetag.yamlio import Located
 EVENTS = ("registration", "assignment", "unassignment", "deregistration", "deprecation")
 DEFAULT_EVENTS = frozenset({"assignment", "unassignment", "deregistration"})
 _TARGET_KEYS = {"environment", "deploy", "undeploy", "runs_on", "concurrency", "timeout"}
-_TEMPLATE_KEYS = ("deploy", "undeploy", "concurrency", "environment")
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from stagetag.annotations import artifact_annotations, split_name
+from stagetag.annotations import split_name
 from stagetag.events import Event, isoformat
 from stagetag.state import Version
-
-__all__ = ["artifact_annotations", "event_context", "split_name", "version_context"]
 
 
 def event_context(event: Event) -> dict[str, Any]:

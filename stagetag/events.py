@@ -45,10 +45,6 @@ class Event(NamedTuple):
     def ref(self) -> str:
         return self.tag if self.tag is not None else self.commit_hexsha
 
-    @property
-    def epoch(self) -> int:
-        return self.created_at.epoch
-
     def describe(self) -> str:
         """One sentence, in GTO's words."""
         what = {
