@@ -4,6 +4,7 @@ and every failure is one line that leaves no local tag the remote does not have.
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import socket
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GitRepo, make_repo, run_stagetag, stop
+from conftest import GitRepo, make_repo, require, run_stagetag, stop
 
 from stagetag import gitio
 from stagetag.errors import StagetagError
@@ -139,11 +140,18 @@ class Run:
     report: dict[str, Any]
 
 
-def race(tmp_path_factory: pytest.TempPathFactory) -> tuple[Origin, list[Run], GitRepo]:
-    """Eleven clones push at once; then a fresh clone of the remote to read it back."""
+# git translated to German: what a user with LANGUAGE=de sees, and what stagetag must not read.
+GERMAN = {"LANGUAGE": "de", "LANG": "C.UTF-8", "LC_ALL": ""}
+
+
+def race(
+    tmp_path_factory: pytest.TempPathFactory, language: dict[str, str] | None = None
+) -> tuple[Origin, list[Run], GitRepo]:
+    """Eleven clones push at once (with `language`'s locale settings); then a fresh clone of
+    the remote to read it back."""
     base = tmp_path_factory.mktemp("race")
     home = tmp_path_factory.mktemp("home-race")
-    env = cli_env(home)
+    env = {**cli_env(home), **(language or {})}
     with pytest.MonkeyPatch.context() as patch:
         for key, value in env.items():
             patch.setenv(key, value)
@@ -270,6 +278,28 @@ def test_parallel_pushes_never_collide(tmp_path_factory: pytest.TempPathFactory)
     check_counters_are_unique_and_every_run_got_its_change(raced)
     check_no_clone_keeps_a_tag_the_remote_does_not_have(raced)
     check_the_remote_reads_alike_and_the_last_prod_assignment_wins(raced)
+
+
+def test_parallel_pushes_land_under_a_translated_git(
+    tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """Lost races are told from the remote's refs, never from git's (here German) words."""
+    probe = subprocess.run(
+        ["git", "rev-parse", "--verify", "no-such-rev"],
+        cwd=tmp_path,
+        env={**os.environ, **GERMAN},
+        capture_output=True,
+        text=True,
+    )
+    require(
+        not probe.stderr.startswith("fatal:"),
+        "git's German translation",
+        "install git's translations (Debian's git package ships them)",
+    )
+    raced = race(tmp_path_factory, GERMAN)
+    check_every_parallel_run_pushed_what_it_reported(raced)
+    check_counters_are_unique_and_every_run_got_its_change(raced)
+    check_no_clone_keeps_a_tag_the_remote_does_not_have(raced)
 
 
 # --------------------------------------------------------------------------------------------
@@ -415,6 +445,23 @@ def free_port() -> int:
 
 
 ASSIGN = ("assign", "m", "--stage", "prod", "--push")
+
+
+@pytest.mark.parametrize("language", [{}, GERMAN], ids=["english", "german"])
+def test_a_local_tag_that_differs_from_the_remotes_is_named(
+    origin: Origin, tmp_path: Path, language: dict[str, str]
+) -> None:
+    """git refuses the fetch ("would clobber existing tag", translated or not); stagetag
+    finds which tag by comparing refs, and changes nothing."""
+    repo = new_work(origin, tmp_path / "work")
+    repo.git("tag", "-d", "m@v0.0.1")
+    repo.tag("m@v0.0.1", repo.git("rev-parse", "HEAD"), "2024-03-01T00:00:00+0000", "mine")
+    before = {name: repo.git("rev-parse", f"refs/tags/{name}") for name in tags(repo)}
+    line = assert_one_line_failure(
+        run_stagetag(*ASSIGN, cwd=repo.path, env=language), "'m@v0.0.1'", "differs"
+    )
+    assert "ls-remote" in line
+    assert {name: repo.git("rev-parse", f"refs/tags/{name}") for name in tags(repo)} == before
 
 
 @pytest.mark.parametrize("where", ["missing-path", "closed-port"])
