@@ -193,3 +193,17 @@ def test_a_token_inside_another_input_is_refused(workspace: GitRepo, variable: s
     assert "contains the token" in line and "t0ken" not in line
     assert outputs.read_text() == ""
     assert workspace.git("tag", "-l", "m#*") == ""
+
+
+def test_errors_name_the_actions_inputs_not_the_clis_flags(workspace: GitRepo) -> None:
+    result, _ = run_action(
+        workspace,
+        INPUT_COMMAND="deprecate",
+        INPUT_NAME="m",
+        INPUT_FORCE="true",
+        INPUT_SIMPLE="true",
+    )
+    assert result.returncode == 1
+    [line] = [line for line in result.stdout.splitlines() if line.startswith("::error")]
+    assert line.endswith("input 'force: true' writes a numbered tag; drop input 'simple: true'")
+    assert "--" not in line
