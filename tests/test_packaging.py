@@ -316,7 +316,7 @@ def test_dashboard_writes_the_site(registry: Scratch, tmp_path: Path) -> None:
     [page] = (site / "models").glob("churn-*.html")
     assert "v1.1.0" in page.read_text() and "churn#prod#2" in page.read_text()
     assert (site / "dashboard.css").read_text() == (
-        ROOT / "stagetag" / "templates" / "dashboard.css"
+        ROOT / "stagetag" / "presentation" / "templates" / "dashboard.css"
     ).read_text()
 
 
