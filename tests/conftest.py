@@ -101,25 +101,6 @@ def once(factory: pytest.TempPathFactory, name: str, make: Callable[[Path], None
     return folder
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """`--dist loadgroup` sends the tests of one `xdist_group` to one worker by the group name
-    pytest-xdist appends to their node ids (`path::test@group`). xdist 3.8 writes it to
-    `item._nodeid`, which pytest 9.2 no longer reads (node ids are `item._id`): every group
-    is silently spread over the workers. Until the two agree again, append it here."""
-    if not getattr(config.option, "loadgroup", False):
-        return
-    for item in items:
-        groups = {
-            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
-            for mark in item.iter_markers("xdist_group")
-        }
-        if groups and "@" not in item.nodeid and hasattr(item, "_id"):
-            from _pytest.nodeid import NodeId
-
-            item._id = NodeId.parse(f"{item.nodeid}@{'_'.join(sorted(groups))}")
-
-
 # A test that has something to say in the terminal (pytest captures print, and xdist workers'
 # output never reaches it) records it with `record_property(SUMMARY, text)`.
 SUMMARY = "terminal_summary"
