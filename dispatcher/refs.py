@@ -8,6 +8,7 @@ from pathlib import Path
 
 from stagetag import gitio
 from stagetag.errors import StagetagError
+from stagetag.files import write_whole
 from stagetag.gitio import TagRecord
 from stagetag.grammar import parse_tag
 
@@ -35,12 +36,17 @@ def new_since(tags: list[TagRecord], state_file: Path) -> list[str]:
         raise StagetagError(
             f"state file {str(state_file)!r} does not exist; write one with --save-state"
         ) from None
+    except UnicodeDecodeError as e:
+        raise StagetagError(
+            f"state file {str(state_file)!r} is not UTF-8 text (byte {e.start}), so not one "
+            "--save-state wrote; give that file, or delete it and write a new one"
+        ) from None
     fresh = [t for t in tags if t.name not in seen and t.annotated and parse_tag(t.name)]
     return [t.name for t in sorted(fresh, key=lambda t: int(t.tagger_date.split()[0] or 0))]
 
 
 def save_state(tags: list[TagRecord], state_file: Path) -> None:
-    state_file.write_text("".join(f"{t.name}\n" for t in tags if parse_tag(t.name)))
+    write_whole(state_file, "".join(f"{t.name}\n" for t in tags if parse_tag(t.name)))
 
 
 def ensure_tags(root: Path, refs: list[str], remote: str, fetch: bool) -> None:

@@ -77,6 +77,8 @@ class _Bounded(SandboxedEnvironment):
                 raise _TooLarge(f"a repetition of {size * count} items")
         if operator == "**" and isinstance(right, int) and abs(right) > 1000:
             raise _TooLarge(f"a power of {right}")
+        if operator == "**" and isinstance(left, int) and left.bit_length() * right > 10**6:
+            raise _TooLarge(f"a power of a {left.bit_length()}-bit number")
         return super().call_binop(context, operator, left, right)
 
 
@@ -110,7 +112,14 @@ def check_command_template(source: str) -> None:
 
 def render_command(source: str, context: dict[str, Any]) -> str:
     """One shell command from a template; every inserted value is shell-quoted."""
-    return _render(_COMMANDS, source, context)
+    command = _render(_COMMANDS, source, context)
+    size = len(command.encode("utf-8", "surrogateescape"))
+    if size > MAX_COMMAND:  # the kernel counts bytes: 100,000 emoji are 400,000 of them
+        raise StagetagError(
+            f"template {source[:200]!r}: it makes too much: a command of {size:,} bytes, over "
+            f"{MAX_COMMAND:,} (a long tag message or annotation?); pass such values in a file"
+        )
+    return command
 
 
 def render_text(source: str, context: dict[str, Any]) -> str:
@@ -124,7 +133,7 @@ def _render(env: SandboxedEnvironment, source: str, context: dict[str, Any]) -> 
     except jinja2.UndefinedError as e:
         known = ", ".join(sorted(context))
         raise StagetagError(f"template {source!r}: {e.message} (known: {known})") from None
-    except (jinja2.TemplateError, _TooLarge, OverflowError, RecursionError) as e:
+    except (jinja2.TemplateError, _TooLarge, RecursionError, *_EVALUATION) as e:
         raise StagetagError(f"template {source[:200]!r}: {_why(e)}") from None
     return text
 
@@ -140,11 +149,18 @@ def _bounded(template: jinja2.Template, context: dict[str, Any], limit: int) -> 
     return "".join(parts)
 
 
+# What evaluating a template's own expressions raises: `x * 'a'|int`, `10**5000` printed
+# (over Python's 4,300-digit limit), `'x'|center(10**12)`. The template's error, not a bug.
+_EVALUATION = (ArithmeticError, MemoryError, TypeError, ValueError, LookupError)
+
+
 def _why(error: Exception) -> str:
     if isinstance(error, RecursionError):
         return "it recurses too deeply"
-    if isinstance(error, OverflowError):
-        return f"it asks for too much ({error})"
+    if isinstance(error, (OverflowError, MemoryError)):
+        return f"it asks for too much ({type(error).__name__}: {error})"
+    if isinstance(error, _EVALUATION):
+        return f"{type(error).__name__}: {error}"
     if isinstance(error, _TooLarge):
         return f"it makes too much: {error}"
     return str(error)
@@ -162,5 +178,5 @@ def render_document(name: str, data: dict[str, Any], folder: Path | None) -> str
     except jinja2.UndefinedError as e:
         known = ", ".join(sorted(data))
         raise StagetagError(f"template {name!r}: {e.message} (known: {known})") from None
-    except (jinja2.TemplateError, _TooLarge, OverflowError, RecursionError) as e:
+    except (jinja2.TemplateError, _TooLarge, RecursionError, *_EVALUATION) as e:
         raise StagetagError(f"template {name!r}: {_why(e)}") from None

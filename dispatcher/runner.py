@@ -24,9 +24,14 @@ def run_jobs(jobs: list[Job], workdir: str) -> list[JobResult]:
         print(f"== {job.title}", flush=True)
         env = {**os.environ, **job_variables(job)}
         # A session of its own, so that a timeout stops the command and everything it started.
-        process = subprocess.Popen(
-            ["bash", "-c", job.command], cwd=workdir, env=env, start_new_session=True
-        )
+        try:
+            process = subprocess.Popen(
+                ["bash", "-c", job.command], cwd=workdir, env=env, start_new_session=True
+            )
+        except OSError as e:  # E2BIG: the command and its variables passed the kernel's limit
+            print(f"== {job.title}: could not start: {e.strerror}", file=sys.stderr, flush=True)
+            results.append(JobResult(job, f"could not start ({e.strerror})"))
+            continue
         try:
             code = process.wait(timeout=job.timeout)
             status = "ok" if code == 0 else f"failed (exit {code})"

@@ -33,6 +33,7 @@ def guarded(
 ) -> NoReturn:
     """Run `work` and exit with its code; `report` gets the one line for anything that went
     wrong, with options worded by `word` for this interface."""
+    report = _one_line(report)
     try:
         code = work() or 0
     except StagetagError as e:
@@ -42,6 +43,8 @@ def guarded(
         raise
     except OSError as e:  # a file or folder the user named: missing, a directory, read-only, full
         where = f": {e.filename}" if e.filename else ""
+        if e.filename2:  # a copy or a rename: the second file is the one being written
+            where += f" -> {e.filename2}"
         report(f"error: {e.strerror or type(e).__name__}{where}")
         sys.exit(1)
     except Exception as e:
@@ -53,3 +56,13 @@ def guarded(
         )
         sys.exit(INTERNAL_ERROR)
     sys.exit(code)
+
+
+def _one_line(report: Callable[[str], None]) -> Callable[[str], None]:
+    """`report`, given its line with control characters (a newline in a file name, an escape
+    sequence in a value) written as escapes: always one line, nothing a terminal acts on."""
+
+    def printable(line: str) -> None:
+        report("".join(c if c.isprintable() else repr(c)[1:-1] for c in line))
+
+    return printable

@@ -15,6 +15,7 @@ from stagetag.entrypoint.ci import Platform
 from stagetag.entrypoint.output import warn
 from stagetag.entrypoint.read_commands import repo_option
 from stagetag.errors import DeployFailed
+from stagetag.files import write_whole
 
 
 @click.command()
@@ -80,7 +81,7 @@ def dispatch(
         click.echo(f"stagetag: {notice}", err=True)
     text = render(plan, output, config.templates)
     if output_file is not None:
-        output_file.write_text(text, encoding="utf-8")
+        write_whole(output_file, text)
     elif not run_here:
         click.echo(text, nl=False)
     platform = Platform.detect()

@@ -9,7 +9,7 @@ from typing import Literal
 
 from stagetag import gitio
 from stagetag.config import CONFIG_FILE, load_config
-from stagetag.errors import StagetagError
+from stagetag.errors import Option, StagetagError
 from stagetag.policy import check_promotion, load_policy
 from stagetag.publish import Outcome, apply
 from stagetag.registry import Registry
@@ -58,6 +58,7 @@ class WriteRequest:
 
 def perform(repo: Path, request: WriteRequest) -> Outcome:
     """Plan on fresh state, check the promotion policy, create and (maybe) push."""
+    _check_text(request)
     root = gitio.repo_root(repo)
     _check_checkout(root)
     load_config(root)  # reads warn about a broken .gto and go on; writes must not
@@ -81,6 +82,19 @@ def perform(repo: Path, request: WriteRequest) -> Outcome:
         dry_run=request.dry_run,
         detail=frozenset([request.name]),  # deprecation targets the newest event's commit
     )
+
+
+def _check_text(request: WriteRequest) -> None:
+    """A tag message is UTF-8 text (as GTO reads it); bytes that are not (an argument or an
+    environment variable the OS passed as is) are refused, not written."""
+    try:
+        (request.message or "").encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise StagetagError(
+            f"the message is not valid UTF-8 text (at character {e.start + 1}); "
+            "give {flag} as UTF-8",
+            flag=Option("message"),
+        ) from None
 
 
 def _check_checkout(root: Path) -> None:

@@ -56,7 +56,8 @@ def load_settings(root: Path, path: Path | None = None) -> Settings:
         raise StagetagError(f"{path}: not UTF-8 text (byte {e.start}); save it as UTF-8") from None
     except yamlio.YAMLError as e:
         line, what = yamlio.problem(e)
-        raise StagetagError(f"{path}:{line or '?'}: not valid YAML ({what})") from None
+        where = f"{path}:{line}" if line else str(path)
+        raise StagetagError(f"{where}: not valid YAML ({what})") from None
     if data is None:
         return Settings(path, Located())
     if not isinstance(data, Located):

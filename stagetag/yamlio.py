@@ -67,7 +67,8 @@ def problem(error: yaml.YAMLError) -> tuple[int | None, str]:
         mark = error.problem_mark or error.context_mark
         return (mark.line + 1 if mark else None), str(error.problem or error.context)
     if isinstance(error, yaml.reader.ReaderError):  # a control character or a bad byte
-        return None, f"character {error.character!r} at offset {error.position}: {error.reason}"
+        char = chr(error.character) if isinstance(error.character, int) else error.character
+        return None, f"character {char!r} at offset {error.position}: {error.reason}"
     return None, " ".join(str(error).split())
 
 
