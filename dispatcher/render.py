@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import json
 import shlex
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +90,10 @@ class _TooLarge(Exception):
     """A template asked for more than a render may make."""
 
 
+class _TooSlow(_TooLarge):
+    """A template ran longer than a render may take."""
+
+
 def _environment(finalize: Any, loader: jinja2.BaseLoader | None = None) -> SandboxedEnvironment:
     env = _Bounded(
         loader=loader,
@@ -138,15 +146,38 @@ def _render(env: SandboxedEnvironment, source: str, context: dict[str, Any]) -> 
     return text
 
 
+MAX_SECONDS = 10  # a loop that prints nothing (nested ranges) is bounded by time instead
+
+
 def _bounded(template: jinja2.Template, context: dict[str, Any], limit: int) -> str:
-    """Render, stopping as soon as the output passes `limit` characters."""
+    """Render, stopping as soon as the output passes `limit` characters or MAX_SECONDS."""
     parts, size = [], 0
-    for part in template.generate(context):
-        size += len(part)
-        if size > limit:
-            raise _TooLarge(f"output over {limit:,} characters")
-        parts.append(part)
+    with _time_limit(MAX_SECONDS):
+        for part in template.generate(context):
+            size += len(part)
+            if size > limit:
+                raise _TooLarge(f"output over {limit:,} characters")
+            parts.append(part)
     return "".join(parts)
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    """SIGALRM after `seconds` (the main thread only, where signals are delivered)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _TooSlow(f"rendering took over {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 # What evaluating a template's own expressions raises: `x * 'a'|int`, `10**5000` printed
@@ -161,6 +192,8 @@ def _why(error: Exception) -> str:
         return f"it asks for too much ({type(error).__name__}: {error})"
     if isinstance(error, _EVALUATION):
         return f"{type(error).__name__}: {error}"
+    if isinstance(error, _TooSlow):
+        return f"it runs too long: {error}"
     if isinstance(error, _TooLarge):
         return f"it makes too much: {error}"
     return str(error)

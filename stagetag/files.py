@@ -1,4 +1,5 @@
-"""Files a command writes for the user (`dispatch -o`, `--save-state`): whole or not at all."""
+"""Files a command writes for the user (`dispatch -o`, `--save-state`, the dashboard's pages):
+each whole or not at all."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import tempfile
 from pathlib import Path
 
 
-def write_whole(path: Path, text: str) -> None:
+def write_whole(path: Path, text: str, errors: str = "strict") -> None:
     """Write `text` to `path` through a temporary file beside it, renamed over `path` only
     once complete: a full disk or a missing folder leaves no partial file, and any old one
-    as it was. Errors are OSErrors that name `path`."""
+    as it was. Errors are OSErrors that name `path`; `errors` is the encoder's policy."""
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     try:
@@ -19,7 +20,7 @@ def write_whole(path: Path, text: str) -> None:
     except OSError as e:
         raise OSError(e.errno, e.strerror, str(path)) from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
+        with os.fdopen(fd, "w", encoding="utf-8", errors=errors) as out:
             out.write(text)
         umask = os.umask(0)
         os.umask(umask)

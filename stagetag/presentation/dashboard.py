@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -14,6 +13,7 @@ import jinja2
 from stagetag import gitio
 from stagetag.annotations import annotations_at
 from stagetag.events import isoformat
+from stagetag.files import write_whole
 from stagetag.gitio import Stamp
 from stagetag.hosting import Hosting, hosting_for
 from stagetag.registry import Registry
@@ -81,30 +81,36 @@ def build_dashboard(registry: Registry, output: Path, remote: str = "origin") ->
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    models_dir = output / "models"
-    models_dir.mkdir(parents=True, exist_ok=True)
-    for stale in models_dir.glob("*.html"):
-        stale.unlink()
-    for static in _STATIC:
-        shutil.copyfile(TEMPLATES / static, output / static)
     models = [
         _model(name, entry, stages, notes.get((name, head))) for name, entry in sorted(view.items())
     ]
-    pages = [output / "index.html"]
-    pages[0].write_text(env.get_template("index.html.j2").render(models=models, stages=stages))
+    # Every page is rendered before anything is written, and each is written whole: a template
+    # or data problem leaves the old site as it was. A text git could not decode shows as
+    # U+FFFD-like '?' rather than failing the page.
     template = env.get_template("model.html.j2")
-    for model in models:
-        artifact = registry.state.artifacts[model["name"]]
-        page = output / model["page"]
-        page.write_text(
-            template.render(
+    rendered = {
+        output / "index.html": env.get_template("index.html.j2").render(
+            models=models, stages=stages
+        ),
+        **{
+            output / model["page"]: template.render(
                 model=model,
-                versions=_versions(artifact, hosting),
-                history=_history(artifact, hosting),
+                versions=_versions(registry.state.artifacts[model["name"]], hosting),
+                history=_history(registry.state.artifacts[model["name"]], hosting),
             )
-        )
-        pages.append(page)
-    return pages
+            for model in models
+        },
+    }
+    models_dir = output / "models"
+    models_dir.mkdir(parents=True, exist_ok=True)
+    for stale in models_dir.glob("*.html"):
+        if stale not in rendered:
+            stale.unlink()
+    for static in _STATIC:
+        write_whole(output / static, (TEMPLATES / static).read_text(encoding="utf-8"))
+    for page, text in rendered.items():
+        write_whole(page, text, errors="replace")
+    return list(rendered)
 
 
 def _model(

@@ -194,3 +194,15 @@ def test_document_templates_refuse_pasted_text(tmp_path: Path) -> None:
     (tmp_path / "plan.json.j2").write_text('{"n": "{{ plan.notices[0] }}"}')
     with pytest.raises(StagetagError, match=r"`\| tojson` or `\| toyaml`"):
         render(DispatchPlan(notices=['", "evil": "']), "json", tmp_path)
+
+
+def test_a_template_that_loops_without_printing_is_stopped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Output size cannot bound a loop that prints nothing; time does."""
+    from stagetag.dispatcher import render
+
+    monkeypatch.setattr(render, "MAX_SECONDS", 1)
+    loop = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
+    with pytest.raises(StagetagError, match="runs too long"):
+        render.render_command(loop + "echo", {})
