@@ -31,12 +31,34 @@ class Raw(str):
     """Text a command template writes as is (already quoted, or trusted)."""
 
 
+def shell_quote(text: str) -> str:
+    """One shell word for `text`. A value with a control character other than a newline or a
+    tab (an escape sequence, a carriage return) is written in bash's `$'...'` quoting, its
+    bytes as `\\xHH` (which, unlike `\\u`, bash reads the same in every locale), so the
+    command itself never carries one to a terminal or a log."""
+    if all(_plain(c) for c in text):
+        return shlex.quote(text)
+    return "$'" + "".join(_ansi_c(c) for c in text) + "'"
+
+
+def _plain(c: str) -> bool:
+    return c.isprintable() or c in "\n\t"
+
+
+def _ansi_c(c: str) -> str:
+    if c in "\\'":
+        return f"\\{c}"
+    if _plain(c):
+        return c
+    return "".join(f"\\x{b:02x}" for b in c.encode("utf-8", "surrogateescape"))
+
+
 def _shell_finalize(value: Any) -> str:
     if isinstance(value, Raw):
         return str(value)
     if isinstance(value, (list, tuple)):
-        return " ".join(shlex.quote(str(v)) for v in value)
-    return shlex.quote("" if value is None else str(value))
+        return " ".join(shell_quote(str(v)) for v in value)
+    return shell_quote("" if value is None else str(value))
 
 
 def _shquote(value: Any) -> Raw:

@@ -257,6 +257,12 @@ def refuse_token_in_inputs(platform: Platform, token: str) -> None:
 
 def run(platform: Platform) -> int:
     token = platform.input("token")
+    if token and not token.isprintable():
+        # checked before masking: `::add-mask::` masks one line, the rest would print as is
+        raise StagetagError(
+            "input 'token' holds a newline or another control character; store the token "
+            "alone, on one line, in the secret"
+        )
     platform.mask(token)
     refuse_token_in_inputs(platform, token)
     remote, git_env = configure_git(platform, token)

@@ -15,6 +15,7 @@ from typing import NoReturn
 import click
 
 from stagetag.errors import StagetagError, Wording
+from stagetag.text import shown
 
 INTERNAL_ERROR = 4
 BUG_REPORTS = "https://github.com/stagetag/stagetag/issues"
@@ -60,9 +61,10 @@ def guarded(
 
 def _one_line(report: Callable[[str], None]) -> Callable[[str], None]:
     """`report`, given its line with control characters (a newline in a file name, an escape
-    sequence in a value) written as escapes: always one line, nothing a terminal acts on."""
+    sequence in a value) written as escapes and credentials in URLs redacted: always one
+    line, nothing a terminal acts on, no token."""
 
-    def printable(line: str) -> None:
-        report("".join(c if c.isprintable() else repr(c)[1:-1] for c in line))
+    def safe(line: str) -> None:
+        report(shown(line))
 
-    return printable
+    return safe

@@ -15,6 +15,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from stagetag.text import shown
+
 
 def _escape_data(value: str) -> str:
     return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
@@ -87,11 +89,13 @@ class Platform:
         print(f"stagetag: {line}", file=sys.stderr, flush=True)
 
     def warning(self, message: str) -> None:
+        message = shown(message)
         if self.kind == "github":
             print(f"::warning title=stagetag::{_escape_data(message)}", flush=True)
         print(f"stagetag: warning: {message}", file=sys.stderr, flush=True)
 
     def notice(self, message: str) -> None:
+        message = shown(message)
         if self.kind == "github":
             print(f"::notice title=stagetag::{_escape_data(message)}", flush=True)
         else:

@@ -83,7 +83,7 @@ def dispatch(
     if output_file is not None:
         write_whole(output_file, text)
     elif not run_here:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=True)  # as written, on a terminal as in a pipe
     platform = Platform.detect()
     if output == "github" and platform.kind == "github":
         platform.set_outputs({"matrix": text.strip(), "has_jobs": str(bool(plan.jobs)).lower()})

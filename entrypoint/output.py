@@ -8,6 +8,8 @@ from typing import Any
 
 import click
 
+from stagetag.text import printable, shown
+
 
 def emit_json(value: Any) -> None:
     """JSON exactly as GTO prints it: 4-space indent, ASCII-escaped, one trailing newline."""
@@ -24,7 +26,10 @@ def emit_table(header: Sequence[str], rows: Sequence[Sequence[Any]], empty: str)
     if not rows:
         click.echo(empty)
         return
-    cells = [[str(h) for h in header]] + [["-" if v is None else str(v) for v in r] for r in rows]
+    # values from tags and annotation files: a terminal escape sequence shows as text
+    cells = [[str(h) for h in header]] + [
+        ["-" if v is None else printable(str(v)) for v in r] for r in rows
+    ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     for index, row in enumerate(cells):
         click.echo("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
@@ -33,4 +38,4 @@ def emit_table(header: Sequence[str], rows: Sequence[Sequence[Any]], empty: str)
 
 
 def warn(message: str) -> None:
-    click.echo(f"stagetag: warning: {message}", err=True)
+    click.echo(f"stagetag: warning: {shown(message)}", err=True)

@@ -207,3 +207,26 @@ def test_errors_name_the_actions_inputs_not_the_clis_flags(workspace: GitRepo) -
     [line] = [line for line in result.stdout.splitlines() if line.startswith("::error")]
     assert line.endswith("input 'force: true' writes a numbered tag; drop input 'simple: true'")
     assert "--" not in line
+
+
+def test_a_token_with_a_newline_is_refused_before_anything_prints(workspace: GitRepo) -> None:
+    """`::add-mask::` masks one line: the second line of such a token would print as is."""
+    inputs = {**ASSIGN_AND_DISPATCH, "INPUT_TOKEN": "first-half\nsecond-half"}
+    del inputs["INPUT_DISPATCH_WORKFLOW"]
+    result, outputs = run_action(workspace, **inputs)
+    assert result.returncode == 1
+    assert "half" not in result.stdout + result.stderr
+    [line] = result.stdout.splitlines()
+    assert line.startswith("::error") and "input 'token'" in line
+    assert outputs.read_text() == ""
+
+
+def test_a_token_in_a_remote_url_never_shows(workspace: GitRepo, tmp_path: Path) -> None:
+    url = "http://x-access-token:ghs_S3CR3T@127.0.0.1:9/acme/models.git"  # nothing listens
+    inputs = {"INPUT_NAME": "m", "INPUT_VERSION": "v1.0.0", "INPUT_STAGE": "prod"}
+    result, _ = run_action(workspace, **inputs, INPUT_REMOTE=url)
+    assert result.returncode == 1
+    assert "S3CR3T" not in result.stdout + result.stderr
+    assert "http://***@127.0.0.1:9/acme/models.git" in result.stdout
+    refs = workspace.git("for-each-ref", "--format=%(refname)")
+    assert "S3CR3T" not in refs and "m#prod" not in workspace.git("tag", "-l")

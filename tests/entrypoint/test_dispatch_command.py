@@ -5,7 +5,9 @@ the GITHUB_OUTPUT file (heredoc entries) or a dotenv report."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import tty
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -319,3 +321,41 @@ def test_cli_and_action_report_the_same_plan(
     jobs = json.loads(cli.stdout)["include"]
     assert bool(jobs) == (outputs["has_jobs"] == "true")
     assert jobs or cli_notices, "no job and no notice saying why"
+
+
+def test_the_script_is_the_same_on_a_terminal_in_a_pipe_and_in_a_file(
+    origin: Origin, ws: Path, tmp_path: Path
+) -> None:
+    """A terminal escape in a tag message: quoted as text in the script, and the script's bytes
+    do not depend on where they go (click would strip escapes from a pipe, not a terminal)."""
+    repo = GitRepo(ws)
+    (ws / "stagetag.yaml").write_text(
+        CONFIG.replace("{{ version }}", "{{ version }} {{ message }}")
+    )
+    repo.git("commit", "-qam", "message in the command")
+    ref = "refs/tags/path/to=model#prod#1"
+    repo.git(
+        "tag", "-f", "-a", ref.removeprefix("refs/tags/"), "-m", "\x1b]0;pwned\x07\x1b[2J", "HEAD~1"
+    )
+    argv = ["stagetag", "dispatch", ref, "--format", "script", "--no-fetch"]
+    piped = subprocess.run(argv, cwd=ws, env=clean_environ(), capture_output=True, timeout=60)
+    assert piped.returncode == 0, piped.stderr
+    subprocess.run([*argv, "-o", str(tmp_path / "s.sh")], cwd=ws, env=clean_environ(), check=True)
+    leader, follower = os.openpty()
+    tty.setraw(follower)  # no newline translation: the bytes as the program wrote them
+    with subprocess.Popen(argv, cwd=ws, env=clean_environ(), stdout=follower) as process:
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        process.wait(timeout=60)
+    os.close(leader)
+    on_a_terminal = b"".join(chunks)
+    assert piped.stdout == on_a_terminal == (tmp_path / "s.sh").read_bytes()
+    assert b"\x1b" not in piped.stdout and b"\\x1b]0;pwned\\x07" in piped.stdout
