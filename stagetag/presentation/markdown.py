@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
+from stagetag.text import printable
 from stagetag.views import Record, short
+
+# What in tag data (a message, a description) could become a link, an image, emphasis, a
+# code span or a table break; `://` is broken up so that no bare URL turns into a link.
+_MARKUP = re.compile(r"([\\`*\[\]|~])")
 
 
 def cell(text: Any) -> str:
-    """Any value as one inert table cell: no HTML, no table breaks, no code spans."""
+    """Any value as one inert table cell: no HTML, no links or images (`[x](javascript:..)`,
+    `![](https://tracker/..)`), no emphasis, no table breaks, no code spans; printable."""
     if text is None or text == "":
         return "—"
-    escaped = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return " ".join(escaped.replace("|", "\\|").replace("`", "\\`").split())
+    one_line = printable(" ".join(str(text).split()))  # whitespace folds, the rest escapes
+    escaped = one_line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MARKUP.sub(r"\\\1", escaped).replace("://", ":\\/\\/")
 
 
 def table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

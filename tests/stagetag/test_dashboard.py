@@ -593,3 +593,20 @@ def test_hosting_links(remote: str | None, commit_url: str | None) -> None:
     assert (hosting.commit_url("abc") if hosting else None) == commit_url
     if hosting:
         assert "secret" not in hosting.base
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[release notes](javascript:alert(1))",
+        "![](https://tracker.example/pixel.png?who=me)",
+        "see https://evil.example/ and **bold** ~~gone~~",
+        "\x1b]8;;https://evil.example\x07click\x1b]8;;\x07",
+    ],
+)
+def test_markdown_cells_carry_no_links_images_or_escapes(text: str) -> None:
+    """Tag data in a job summary: no link, image, emphasis or terminal escape survives."""
+    escaped = cell(text)
+    assert escaped.isprintable()
+    assert re.search(r"(?<!\\)[\[\]*~`]", escaped) is None
+    assert "://" not in escaped
