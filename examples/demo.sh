@@ -53,7 +53,16 @@ commit models/churn.txt "churn model, untested"
 step stagetag register churn --bump-minor --push
 step stagetag assign churn --stage prod --version v0.1.0 --push || true
 step stagetag assign churn --stage prod --version v0.0.2 --push
-step stagetag assign teams/risk:fraud --stage staging --push
+echo
+echo "The same assignment as the CI action makes it (what 'uses: stagetag/stagetag@v1' runs in"
+echo "its image): inputs from INPUT_*, outputs for the next steps in GITHUB_OUTPUT:"
+outputs="$work/github_output"
+: > "$outputs"
+step env GITHUB_ACTIONS=true GITHUB_WORKSPACE="$PWD" GITHUB_OUTPUT="$outputs" \
+    GITHUB_ACTOR=octocat INPUT_COMMAND=assign INPUT_NAME=teams/risk:fraud \
+    INPUT_STAGE=staging INPUT_MESSAGE="first fraud model to staging" stagetag action
+echo "GITHUB_OUTPUT now holds:"
+grep -E '^(tag|event|version|pushed)<<' -A1 "$outputs" | grep -v -- '--' | paste - - | sed 's/<<.*\t/=/'
 
 echo
 echo "A pushed stage tag becomes deployment jobs (the dispatcher reads the tag, checks it is"
