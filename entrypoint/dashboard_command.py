@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
-from stagetag.entrypoint.read_commands import open_registry, repo_option
+from stagetag.entrypoint.read_commands import open_registry, source_option
 from stagetag.presentation.dashboard import build_dashboard
 
 
 @click.command()
-@repo_option
+@source_option
 @click.option(
     "-o",
     "--output",
@@ -25,7 +25,7 @@ from stagetag.presentation.dashboard import build_dashboard
     show_default=True,
     help="Remote whose GitHub or GitLab URL the pages link commits and tags to.",
 )
-def dashboard(repo: Path, output: Path, remote: str) -> None:
+def dashboard(repo: str, output: Path, remote: str) -> None:
     """Write a static dashboard of the registry: a models page and one page per model.
 
     \b

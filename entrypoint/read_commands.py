@@ -17,6 +17,7 @@ from stagetag.errors import StagetagError
 from stagetag.grammar import parse_shortcut
 from stagetag.presentation.markdown import artifact_markdown, history_markdown, registry_markdown
 from stagetag.registry import Registry, load_registry
+from stagetag.sources import opened
 from stagetag.views import (
     ShowOptions,
     artifact_view,
@@ -42,10 +43,27 @@ def repo_option(command: Callable[..., Any]) -> Callable[..., Any]:
     )(command)
 
 
+def source_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`-r/--repo` of the read commands: a path (a work tree or a bare repository) or a URL,
+    kept as text (a `Path` would fold `https://` into `https:/`)."""
+    return click.option(
+        "-r",
+        "--repo",
+        default=".",
+        show_default=True,
+        metavar="PATH|URL",
+        help="Repository to read: a work tree, a bare repository, or a URL "
+        "(fetched into a cache, tags and the files needed only).",
+    )(command)
+
+
 def open_registry(
-    repo: Path, with_commits: bool, annotate: frozenset[str] = frozenset()
+    repo: str | Path, with_commits: bool, annotate: frozenset[str] = frozenset()
 ) -> Registry:
-    registry = load_registry(repo, with_commits=with_commits, annotate=annotate)
+    """The registry at `repo`. A URL's cache stays locked for reading, and git reaches its
+    remote, until the command ends (the dashboard reads more of it afterwards)."""
+    root = click.get_current_context().with_resource(opened(repo))
+    registry = load_registry(root, with_commits=with_commits, annotate=annotate)
     for problem in registry.problems:
         warn(problem)
     return registry
@@ -69,7 +87,7 @@ def one_output(**flags: bool) -> None:
 
 
 @click.command()
-@repo_option
+@source_option
 @click.argument("name", required=False)
 @output_formats
 @click.option("--name", "show_name", is_flag=True, help="Print only artifact names.")
@@ -110,7 +128,7 @@ def one_output(**flags: bool) -> None:
     help="Which holder wins a stage: the latest assigned or greatest.",
 )
 def show(
-    repo: Path,
+    repo: str,
     name: str | None,
     as_json: bool,
     plain: bool,
@@ -235,12 +253,12 @@ def _show_artifact(
 
 
 @click.command()
-@repo_option
+@source_option
 @click.argument("name", required=False)
 @output_formats
 @click.option("--asc", "--ascending", "ascending", is_flag=True, help="Oldest first.")
 def history(
-    repo: Path, name: str | None, as_json: bool, plain: bool, as_markdown: bool, ascending: bool
+    repo: str, name: str | None, as_json: bool, plain: bool, as_markdown: bool, ascending: bool
 ) -> None:
     """Show every registry event, newest first.
 
@@ -264,7 +282,7 @@ def history(
 
 
 @click.command("check-ref")
-@repo_option
+@source_option
 @click.argument("ref")
 @click.option("--json", "as_json", is_flag=True, help="Print GTO-compatible JSON.")
 @click.option("--name", "show_name", is_flag=True, help="Print only the artifact name.")
@@ -272,7 +290,7 @@ def history(
 @click.option("--stage", "show_stage", is_flag=True, help="Print only the stage.")
 @click.option("--event", "show_event", is_flag=True, help="Print only the event kind.")
 def check_ref(
-    repo: Path,
+    repo: str,
     ref: str,
     as_json: bool,
     show_name: bool,
@@ -309,11 +327,11 @@ def check_ref(
 
 
 @click.command()
-@repo_option
+@source_option
 @click.option("--allowed", is_flag=True, help="Only the stages `.gto` allows (null if any).")
 @click.option("--used", is_flag=True, help="Only the stages some version holds now.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def stages(repo: Path, allowed: bool, used: bool, as_json: bool) -> None:
+def stages(repo: str, allowed: bool, used: bool, as_json: bool) -> None:
     """List stages: those `.gto` allows, else those in use.
 
     \b

@@ -168,18 +168,22 @@ def run_git(repo: Path, *args: str, stdin: str | None = None) -> str:
 
 
 def repo_root(path: Path) -> Path:
-    """The top of the working tree containing `path`, as GTO resolves `-r/--repo`."""
+    """The top of the working tree containing `path`, as GTO resolves `-r/--repo`; for a bare
+    repository its git directory (GTO's root there: it reads `.gto` from that folder)."""
     if not path.exists():
         raise StagetagError(f"repository path {str(path)!r} does not exist")
-    try:
-        top = run_git(path, "rev-parse", "--show-toplevel").strip()
-    except GitError as e:
-        # git's reason says which: no repository, or one it refuses (owned by another user)
-        reason = _reason(e.stderr)
-        raise StagetagError(
-            f"{str(path)!r} is not a git repository git can use: {reason}"
-        ) from None
-    return Path(top)
+    # One process either way: in a bare repository `--show-toplevel` fails after the others
+    result = _git(
+        path, ("rev-parse", "--is-bare-repository", "--absolute-git-dir", "--show-toplevel")
+    )
+    lines = result.stdout.decode(errors="surrogateescape").splitlines()
+    if result.returncode == 0 and len(lines) == 3:
+        return Path(lines[2])
+    if len(lines) >= 2 and lines[0] == "true":
+        return Path(lines[1])
+    # git's reason says which: no repository, or one it refuses (owned by another user)
+    reason = _reason(result.stderr.decode(errors="replace"))
+    raise StagetagError(f"{str(path)!r} is not a git repository git can use: {reason}")
 
 
 def read_tags(repo: Path) -> list[TagRecord]:
@@ -431,3 +435,100 @@ def update_ref(repo: Path, ref: str, value: str) -> None:
 
 def is_shallow(repo: Path) -> bool:
     return run_git(repo, "rev-parse", "--is-shallow-repository").strip() == "true"
+
+
+# A partial cache of a remote (stagetag/sources.py): a bare repository whose remote `origin`
+# is a promisor, with blobs left out of the fetches and brought in by name where needed.
+_CACHE_SETTINGS = (
+    ("core.repositoryformatversion", "1"),
+    ("extensions.partialClone", "origin"),
+    ("remote.origin.promisor", "true"),
+    ("remote.origin.partialclonefilter", "blob:none"),
+    ("gc.autoDetach", "false"),  # gc runs inside the fetch, under the cache's lock
+    ("core.logAllRefUpdates", "false"),
+)
+CACHE_HEAD = "refs/heads/remote-head"  # the remote's HEAD commit; the cache's HEAD names it
+
+
+def current_env() -> GitEnv:
+    """The GitEnv git calls get right now (to extend it for a block)."""
+    return _GIT_ENV.get() or GitEnv()
+
+
+def init_cache(path: Path) -> None:
+    """An empty bare repository at `path`, set up as a partial cache of `origin` (whose URL
+    is never stored: callers pass it as `remote.origin.url` in their GitEnv)."""
+    run_git(path.parent, "init", "-q", "--bare", f"--initial-branch={CACHE_HEAD[11:]}", str(path))
+    for key, value in _CACHE_SETTINGS:
+        run_git(path, "config", key, value)
+
+
+def fetch_into_cache(repo: Path, remote: str, with_head: bool, shown: str) -> None:
+    """Fetch every tag (tags gone upstream are pruned) and, `with_head`, the remote's HEAD
+    commit into CACHE_HEAD, without blobs (a server that cannot filter sends them all).
+    `shown` names the remote in errors (its URL without credentials)."""
+    refspecs = ["+refs/tags/*:refs/tags/*", *([f"+HEAD:{CACHE_HEAD}"] if with_head else [])]
+    args = ("fetch", "--quiet", "--no-tags", "--prune", "--filter=blob:none", remote, *refspecs)
+    result = _git(repo, args)
+    if result.returncode != 0:
+        stderr = result.stderr.decode(errors="replace")
+        error = RemoteUnreachable if remote_refs(repo, remote) is None else GitError
+        raise error(repo, args, result.returncode, stderr, f"git fetch from {shown}")
+
+
+def missing_blobs(repo: Path, paths: Sequence[str]) -> list[str]:
+    """The objects at `paths` in the commits of every tag and branch that are not here yet,
+    found without fetching them (`rev-list --missing=print` never fetches lazily, unlike
+    `cat-file`, which fetches each missing object on its own)."""
+    args = ["rev-list", "--objects", "--no-walk", "--missing=print", "--tags", "--branches"]
+    out = run_git(repo, *args, "--", *(f":(literal){path}" for path in paths))
+    return [line[1:] for line in out.splitlines() if line.startswith("?")]
+
+
+def fetch_objects(repo: Path, remote: str, names: Sequence[str], shown: str) -> None:
+    """Fetch objects by name from a promisor remote in one request (what git's lazy fetch
+    does for one object at a time)."""
+    if not names:
+        return
+    args = (
+        "-c",
+        "fetch.negotiationAlgorithm=noop",
+        "fetch",
+        "--quiet",
+        "--no-tags",
+        "--no-write-fetch-head",
+        "--recurse-submodules=no",
+        "--filter=blob:none",
+        "--stdin",
+        remote,
+    )
+    result = _git(repo, args, ("\n".join(names) + "\n").encode())
+    if result.returncode != 0:
+        stderr = result.stderr.decode(errors="replace")
+        raise GitError(repo, args, result.returncode, stderr, f"git fetch from {shown}")
+
+
+def delete_ref(repo: Path, ref: str) -> None:
+    run_git(repo, "update-ref", "-d", ref)
+
+
+def pack_refs(repo: Path) -> None:
+    """Every ref into packed-refs: a fetch writes each new tag as a file of its own."""
+    run_git(repo, "pack-refs", "--all", "--prune")
+
+
+def git_dir(repo: Path) -> Path:
+    """The repository's .git folder (or the bare repository itself)."""
+    return Path(run_git(repo, "rev-parse", "--absolute-git-dir").strip())
+
+
+def files_at(repo: Path, rev: str, paths: Sequence[str]) -> dict[str, bytes]:
+    """Every file at `rev` under `paths` (files or folders), by path, read in one batch."""
+    listed = run_git(repo, "ls-tree", "-r", "-z", "--full-tree", "--name-only", rev, "--", *paths)
+    names = [name for name in listed.split("\0") if name]
+    objects = read_objects(repo, [f"{rev}:{name}" for name in names])
+    return {
+        name: obj.data
+        for name in names
+        if (obj := objects.get(f"{rev}:{name}")) is not None and obj.kind == "blob"
+    }
