@@ -8,11 +8,13 @@ from a single `git cat-file --batch` process fed all the object names at once.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import NamedTuple
 
@@ -27,15 +29,23 @@ class Stamp(NamedTuple):
 
 
 class TagRecord(NamedTuple):
-    """One tag as `for-each-ref` reports it. Lightweight tags have no tagger and no message."""
+    """One tag as `for-each-ref` reports it. Lightweight tags have no tagger and no message.
 
-    name: str
+    An annotated tag is read from its raw object the way GTO 1.10.1 reads it (dulwich): the
+    name in the object's `tag` header, the first `tagger` header, the message bytes after the
+    headers (NUL bytes and all) up to a signature, decoded as strict UTF-8. `problem` says why
+    GTO could not read the object (GTO then fails for the whole repository)."""
+
+    name: str  # the ref's name under refs/tags
     annotated: bool
     target: str  # the object an annotated tag points at, or the commit a lightweight tag names
     tagger_name: str
     tagger_email: str
-    tagger_date: str  # raw, `1706745600 +0530`; parse it with `parse_date` where it is needed
+    tagger_date: str  # `1706745600 +0530`, or empty (lightweight, or a date GTO cannot read)
     message: str
+    tag_name: str = ""  # the name in the tag object; GTO names the event after it
+    stamp: Stamp | None = None  # the tagger date, when GTO can read it
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,18 +59,12 @@ class CommitInfo:
     message: str
 
 
-_FIELDS = (
-    "%(refname)",
-    "%(objecttype)",
-    "%(objectname)",
-    "%(object)",
-    "%(taggername)",
-    "%(taggeremail)",
-    "%(taggerdate:raw)",
-    "%(contents)",
-    "%(contents:signature)",
+# One record per ref: `type sha refname` and, for a tag object, ` size` and the raw object.
+# Refnames contain no spaces or control characters; the size makes the object's bytes safe.
+_FOR_EACH_REF_FORMAT = (
+    "%(objecttype) %(objectname) %(refname)"
+    "%(if:equals=tag)%(objecttype)%(then) %(raw:size)%0a%(raw)%(end)"
 )
-_FOR_EACH_REF_FORMAT = "%00".join(_FIELDS) + "%00"
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,7 @@ def _git(
 ) -> subprocess.CompletedProcess[bytes]:
     """The one place a git process starts: the run's GitEnv, never a shell."""
     try:
-        return subprocess.run(
+        result = subprocess.run(
             ["git", "-C", str(repo), *args],
             input=stdin,
             capture_output=True,
@@ -157,6 +161,21 @@ def _git(
         )
     except FileNotFoundError as e:
         raise StagetagError("git is not installed or not on PATH") from e
+    trace = _TRACE.get()
+    if trace is not None:
+        trace(repo, args, result.returncode)
+    return result
+
+
+# `stagetag -v`: called after every git process with its folder, arguments and exit code.
+_TRACE: ContextVar[Callable[[Path, Sequence[str], int], None] | None] = ContextVar(
+    "stagetag_git_trace", default=None
+)
+
+
+def trace_git(report: Callable[[Path, Sequence[str], int], None]) -> None:
+    """Report every git process of the rest of this run (the CLI's -v/--verbose)."""
+    _TRACE.set(report)
 
 
 def run_git(repo: Path, *args: str, stdin: str | None = None) -> str:
@@ -188,29 +207,161 @@ def repo_root(path: Path) -> Path:
 
 def read_tags(repo: Path) -> list[TagRecord]:
     """Every tag under refs/tags, in one `for-each-ref` pass."""
-    out = run_git(repo, "for-each-ref", "refs/tags", f"--format={_FOR_EACH_REF_FORMAT}")
-    fields = iter(out.split("\0"))
+    args = ("for-each-ref", f"--format={_FOR_EACH_REF_FORMAT}", "refs/tags")
+    result = _git(repo, args)
+    if result.returncode != 0:
+        raise GitError(repo, args, result.returncode, result.stderr.decode(errors="replace"))
+    out, pos, end = result.stdout, 0, len(result.stdout)
     tags = []
-    for refname, objtype, objname, target, tagger, email, date, message, signature in zip(
-        *[fields] * len(_FIELDS), strict=False
-    ):
-        name = refname.lstrip("\n")[10:]  # drop "refs/tags/"
-        if objtype == "tag":
-            if signature and message.endswith(signature):  # a signed tag: GTO reads the text
-                message = message[: -len(signature)]
-            tags.append(TagRecord(name, True, target, tagger, email[1:-1], date, message))
-        else:
-            tags.append(TagRecord(name, False, objname, "", "", "", ""))
+    while pos < end:
+        eol = out.index(b"\n", pos)
+        objtype, objname, rest = out[pos:eol].decode(errors="surrogateescape").split(" ", 2)
+        pos = eol + 1
+        if objtype != "tag":
+            tags.append(TagRecord(rest[10:], False, objname, "", "", "", ""))  # "refs/tags/"
+            continue
+        refname, _, size = rest.rpartition(" ")
+        raw = out[pos : pos + int(size)]
+        pos += int(size) + 1  # the object and for-each-ref's newline
+        tags.append(parse_tag_object(refname[10:], raw))
     return tags
 
 
+_SIGNATURE_MARKERS = (
+    b"-----BEGIN PGP SIGNATURE-----",
+    b"-----BEGIN PGP MESSAGE-----",
+    b"-----BEGIN SIGNED MESSAGE-----",
+    b"-----BEGIN SSH SIGNATURE-----",
+)
+_IDENTITY_RE = re.compile(r"(?P<name>.+)\s+<(?P<email>.+)>")  # scmrepo's, for the tagger
+_HEXSHA_RE = re.compile(rb"[0-9a-f]{40}|[0-9a-f]{64}")
+
+
+class _Unreadable(Exception):
+    """A tag object GTO 1.10.1 (dulwich) cannot read: it fails for the whole repository."""
+
+
+def parse_tag_object(ref: str, raw: bytes) -> TagRecord:
+    """A tag object's fields as GTO 1.10.1 reads them, or a record naming why it cannot."""
+    try:
+        return _read_tag_object(ref, raw)
+    except _Unreadable as e:
+        return TagRecord(ref, True, "", "", "", "", "", ref, None, str(e))
+
+
+def _headers(raw: bytes) -> tuple[list[tuple[bytes, bytes]], bytes | None]:
+    """dulwich's `_parse_message`: header lines (indented lines continue the previous one)
+    up to an empty line, then the body; None for the body when the headers run to the end."""
+    headers: list[tuple[bytes, list[bytes]]] = []
+    pos = 0
+    while pos < len(raw):
+        eol = raw.find(b"\n", pos)
+        line = raw[pos:] if eol == -1 else raw[pos : eol + 1]
+        pos += len(line)
+        if line.startswith(b" ") and headers:
+            headers[-1][1].append(line[1:])
+            continue
+        if line == b"\n":
+            return [(k, _strip_newline(b"".join(v))) for k, v in headers], raw[pos:]
+        key, space, value = line.partition(b" ")
+        if not space:
+            raise _Unreadable(f"header line {line[:40]!r} has no value")
+        headers.append((key, [value]))
+    return [(k, _strip_newline(b"".join(v))) for k, v in headers], None
+
+
+def _strip_newline(value: bytes) -> bytes:
+    return value[:-1] if value.endswith(b"\n") else value
+
+
+def _read_tag_object(ref: str, raw: bytes) -> TagRecord:
+    headers, body = _headers(raw)
+    for index, expected in enumerate((b"object", b"type", b"tag")):
+        if len(headers) <= index or headers[index][0] != expected:
+            raise _Unreadable(f"no {expected.decode()!r} header where git puts it")
+    target, kind, name = (value for _, value in headers[:3])
+    if not _HEXSHA_RE.fullmatch(target):
+        raise _Unreadable(f"the object it tags, {target[:50]!r}, is not an object name")
+    if kind not in (b"commit", b"tag"):
+        raise _Unreadable(f"it tags a {kind[:20].decode(errors='replace')}, not a commit")
+    tagger = next((value for key, value in headers[3:] if key == b"tagger"), None)
+    if tagger is None:
+        raise _Unreadable("it has no tagger")
+    person, stamp = _tagger(tagger)
+    who = _IDENTITY_RE.match(person)
+    if who is None:
+        raise _Unreadable(f"its tagger {person[:60]!r} has no name or no email")
+    if body is None:
+        raise _Unreadable("it has no message")
+    marker = _signature_start(body)
+    try:
+        message = (body if marker is None else body[:marker]).decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise _Unreadable(f"its message is not UTF-8 ({e.reason} at byte {e.start})") from None
+    return TagRecord(
+        ref,
+        True,
+        target.decode(),
+        who.group("name"),
+        who.group("email"),
+        f"{stamp.epoch} {_zone(stamp.offset_minutes)}",
+        message,
+        os.fsdecode(name),
+        stamp,
+    )
+
+
+def _tagger(value: bytes) -> tuple[str, Stamp]:
+    """dulwich's `parse_time_entry` and the datetime GTO builds from it."""
+    sep = value.rfind(b"> ")
+    if sep == -1:
+        raise _Unreadable("its tagger line has no date")
+    timetext, _, zonetext = value[sep + 2 :].rpartition(b" ")
+    try:
+        if zonetext[:1] not in (b"+", b"-"):
+            raise ValueError("no sign")
+        epoch, offset = int(timetext), int(zonetext[1:])  # Python's int(), as dulwich's
+        person = value[: sep + 1].decode("utf-8")
+    except ValueError:
+        raise _Unreadable(f"its tagger date {value[sep + 2 :][:40]!r} is malformed") from None
+    offset = -offset if zonetext[:1] == b"-" else offset
+    hours, minutes = int(abs(offset) / 100), abs(offset) % 100  # dulwich's float division
+    seconds = (1 if offset >= 0 else -1) * (hours * 3600 + minutes * 60)
+    try:
+        datetime.fromtimestamp(epoch, timezone(timedelta(seconds=seconds)))
+    except (ValueError, OverflowError, OSError):
+        raise _Unreadable(
+            f"its tagger date {value[sep + 2 :][:40].decode(errors='replace')!r} is out of range"
+        ) from None
+    return person, Stamp(epoch, seconds // 60)
+
+
+def _zone(minutes: int) -> str:
+    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
+
+
+def _signature_start(body: bytes) -> int | None:
+    """Where the last line starting a signature begins (dulwich's `_find_signature`)."""
+    found, pos = None, 0
+    while pos < len(body):
+        if body.startswith(_SIGNATURE_MARKERS, pos):
+            found = pos
+        eol = body.find(b"\n", pos)
+        if eol == -1:
+            break
+        pos = eol + 1
+    return found
+
+
 def parse_date(raw: str) -> Stamp | None:
-    """Parse git's raw date, `1706745600 +0530`; None for an empty one."""
-    if not raw:
+    """Parse git's raw date, `1706745600 +0530`; None for an empty or malformed one."""
+    seconds, _, zone = raw.strip().partition(" ")
+    try:
+        epoch = int(seconds)
+        minutes = int(zone[-4:-2] or 0) * 60 + int(zone[-2:] or 0) if zone else 0
+    except ValueError:
         return None
-    seconds, _, zone = raw.partition(" ")
-    minutes = int(zone[-4:-2]) * 60 + int(zone[-2:]) if len(zone) >= 4 else 0
-    return Stamp(int(seconds), -minutes if zone.startswith("-") else minutes)
+    return Stamp(epoch, -minutes if zone.startswith("-") else minutes)
 
 
 class GitObject(NamedTuple):
@@ -246,8 +397,7 @@ def _parse_person(line: str) -> tuple[str, str, Stamp]:
     """`Name <email> 1706745600 +0000` -> (name, email, stamp)."""
     person, _, rest = line.rpartition(">")
     name, _, email = person.partition("<")
-    stamp = parse_date(rest.strip())
-    assert stamp is not None
+    stamp = parse_date(rest.strip()) or Stamp(0, 0)  # a malformed date: git's fallback, 0
     return name.strip(), email, stamp
 
 
@@ -258,7 +408,8 @@ def _parse_commit(hexsha: str, raw: bytes) -> CommitInfo:
         key, _, value = line.partition(" ")
         if key in ("author", "committer"):
             people[key] = _parse_person(value)
-    author, committer = people["author"], people["committer"]
+    nobody = ("", "", Stamp(0, 0))
+    author, committer = people.get("author", nobody), people.get("committer", nobody)
     return CommitInfo(
         hexsha=hexsha,
         author_name=author[0],
@@ -435,6 +586,18 @@ def update_ref(repo: Path, ref: str, value: str) -> None:
 
 def is_shallow(repo: Path) -> bool:
     return run_git(repo, "rev-parse", "--is-shallow-repository").strip() == "true"
+
+
+def write_marker(repo: Path, commit: str, message: str) -> str:
+    """A new tag object that no tag ref names (for a ref that must change to a value nobody
+    else can have written); its tagger is the committer identity, as for tags."""
+    args = ("var", "GIT_COMMITTER_IDENT")
+    found = _git(repo, args)
+    if found.returncode != 0:
+        raise NoIdentity(repo, args, found.returncode, found.stderr.decode(errors="replace"))
+    ident = found.stdout.decode(errors="surrogateescape").strip()
+    text = f"object {commit}\ntype commit\ntag stagetag-marker\ntagger {ident}\n\n{message}\n"
+    return run_git(repo, "mktag", stdin=text).strip()
 
 
 # A partial cache of a remote (stagetag/sources.py): a bare repository whose remote `origin`
