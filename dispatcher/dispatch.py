@@ -14,9 +14,11 @@ from typing import NamedTuple
 
 from stagetag import gitio
 from stagetag.dispatcher.config import DeployConfig, load_deploy_config
+from stagetag.dispatcher.gate import PolicyRefused, ci_actor, refusals
 from stagetag.dispatcher.plan import DispatchPlan, plan_dispatch
 from stagetag.dispatcher.refs import ensure_tags, new_since, triggering_refs
 from stagetag.errors import StagetagError
+from stagetag.policy import load_policy
 from stagetag.registry import Registry, load_registry
 from stagetag.settings import SETTINGS_FILE, Settings, load_settings
 
@@ -32,6 +34,15 @@ class Dispatch(NamedTuple):
     registry: Registry
     plan: DispatchPlan
     warnings: tuple[str, ...]  # tags the registry skipped, or no tag at all
+    refused: tuple[str, ...] = ()  # refs that broke the promotion policy: no job, exit 5
+
+    def check(self) -> None:
+        """Raise PolicyRefused if any ref broke the policy (after the caller reported)."""
+        if self.refused:
+            raise PolicyRefused(
+                f"{len(self.refused)} tag(s) broke the promotion policy and were not deployed: "
+                + ", ".join(self.refused)
+            )
 
 
 def dispatch(
@@ -54,8 +65,10 @@ def dispatch(
     if since is not None:
         wanted += new_since(registry.tags, since)
     warnings = [*registry.problems, *([] if wanted else [NO_TAG])]
-    plan = plan_dispatch(registry, config, wanted)
-    return Dispatch(root, config, registry, plan, tuple(warnings))
+    refused = refusals(registry, load_policy(settings), wanted, ci_actor(env), remote)
+    plan = plan_dispatch(registry, config, [ref for ref in wanted if ref not in refused])
+    plan.notices.extend(f"{ref}: not deployed, {why}" for ref, why in refused.items())
+    return Dispatch(root, config, registry, plan, tuple(warnings), tuple(refused))
 
 
 def default_branch(env: Mapping[str, str]) -> str | None:

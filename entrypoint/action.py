@@ -216,6 +216,7 @@ def dispatch(platform: Platform, remote: str) -> int:
         else "### stagetag: nothing to deploy\n"
     )
     print(matrix)
+    planned.check()
     return 0
 
 

@@ -93,5 +93,7 @@ def dispatch(
         results = run_jobs(plan.jobs, str(root))
         failed = [r for r in results if r.status != "ok"]
         click.echo(f"stagetag: {len(results) - len(failed)} of {len(results)} jobs succeeded")
+        planned.check()
         if failed:
             raise DeployFailed(f"{len(failed)} of {len(results)} deploy jobs failed (see above)")
+    planned.check()

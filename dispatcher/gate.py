@@ -1,0 +1,92 @@
+"""The promotion policy, checked again when a tag is deployed. stagetag's writes check it, but
+anyone who may push tags can push `churn#prod#9` by hand; the deploy is where it must hold.
+The policy comes from the same trusted stagetag.yaml as the deploy config (the default branch,
+in CI), the actor from the CI system (who pushed, or who ran the workflow)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from stagetag import gitio
+from stagetag.errors import StagetagError
+from stagetag.events import Event, Kind
+from stagetag.policy import PromotionPolicy, check_promotion
+from stagetag.registry import Registry
+from stagetag.views import check_ref_events
+from stagetag.writes import NewTag
+
+
+class PolicyRefused(StagetagError):
+    """Some pushed tags broke the promotion policy: nothing was planned for them."""
+
+    exit_code = 5
+
+
+def ci_actor(env: Mapping[str, str]) -> str | None:
+    """Who made the tag arrive, where the CI system says: GitHub's actor, GitLab's user."""
+    if env.get("GITHUB_ACTIONS") == "true":
+        return env.get("GITHUB_ACTOR") or None
+    if env.get("GITLAB_CI") == "true":
+        return env.get("GITLAB_USER_LOGIN") or None
+    return None
+
+
+def refusals(
+    registry: Registry,
+    policy: PromotionPolicy,
+    refs: list[str],
+    actor: str | None,
+    remote: str,
+) -> dict[str, str]:
+    """Each ref that breaks `policy`, with why. Order applies to assignments; protected
+    stages' actors and branches to every event that changes what a stage runs."""
+    if not policy.order and not policy.protected:
+        return {}
+    on_branch = _branches(registry.root, remote, policy)
+    refused: dict[str, str] = {}
+    for ref in refs:
+        for event in check_ref_events(registry, ref):
+            for tag in _changes(registry, event):
+                try:
+                    check_promotion(policy, registry.state, (tag,), actor, on_branch, False)
+                except StagetagError as e:
+                    refused[ref] = str(e)
+    return refused
+
+
+def _changes(registry: Registry, event: Event) -> list[NewTag]:
+    """The stage changes an event makes, as the writes would have planned them."""
+    artifact = registry.state.artifacts[event.artifact]
+    if event.kind in (Kind.ASSIGNMENT, Kind.UNASSIGNMENT):
+        stages = [event.stage] if event.stage else []
+    elif event.kind is Kind.DEREGISTRATION:
+        gone = [v for v in artifact.versions if v.version == event.version]
+        stages = sorted({hold.stage for v in gone for hold in v.active_stages()})
+    elif event.kind is Kind.DEPRECATION:
+        stages = sorted(artifact.held_stages())
+    else:
+        return []
+    kind = Kind.ASSIGNMENT if event.kind is Kind.ASSIGNMENT else Kind.UNASSIGNMENT
+    version = event.version or ""
+    return [
+        NewTag(event.tag or "", event.commit_hexsha, "", kind, event.artifact, version, stage)
+        for stage in stages
+    ]
+
+
+def _branches(root: Path, remote: str, policy: PromotionPolicy) -> Callable[[str, str], bool]:
+    """Whether a commit is on a protected branch, as the remote has it now (fetched once)."""
+    branches = sorted({b for p in policy.protected.values() for b in p.branches or ()})
+    if branches:
+        refspecs = [f"+refs/heads/{b}:refs/stagetag/branches/{b}" for b in branches]
+        try:
+            gitio.fetch(root, remote, *refspecs)
+        except StagetagError as e:
+            raise StagetagError(f"cannot fetch the protected branches to check tags: {e}") from None
+
+    def on_branch(commit: str, branch: str) -> bool:
+        ref = f"refs/stagetag/branches/{branch}"
+        return bool(gitio.ref_value(root, ref)) and gitio.is_ancestor(root, commit, ref)
+
+    return on_branch
