@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import gc
 import importlib
+import re
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
 
 import click
 
@@ -16,6 +20,7 @@ COMMANDS = {
     "history": "stagetag.entrypoint.read_commands:history",
     "check-ref": "stagetag.entrypoint.read_commands:check_ref",
     "stages": "stagetag.entrypoint.read_commands:stages",
+    "doctor": "stagetag.entrypoint.doctor_command:doctor",
     "dashboard": "stagetag.entrypoint.dashboard_command:dashboard",
     "register": "stagetag.entrypoint.write_commands:register",
     "assign": "stagetag.entrypoint.write_commands:assign",
@@ -63,6 +68,22 @@ def _exit_code(result: object) -> int:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="stagetag")
+@click.option(
+    "-v", "--verbose", is_flag=True, help="Print each git command run, on stderr (GTO's flag)."
+)
 @click.option("--traceback", is_flag=True, help="Show the traceback of an internal error (a bug).")
-def main(traceback: bool) -> None:
+def main(verbose: bool, traceback: bool) -> None:
     """GTO-compatible model registry in Git tags."""
+    if verbose:
+        from stagetag import gitio
+
+        gitio.trace_git(_trace)
+
+
+_USERINFO = re.compile(r"(://)[^/@\s]+@")
+
+
+def _trace(repo: Path, args: Sequence[str], code: int) -> None:
+    """One stderr line per git process; a URL's user and password are never shown."""
+    line = _USERINFO.sub(r"\1***@", shlex.join(["git", "-C", str(repo), *args]))
+    click.echo(f"stagetag: debug: {line} (exit {code})", err=True)

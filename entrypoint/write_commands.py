@@ -60,10 +60,34 @@ def write_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return command
 
 
+delete_option = click.option(
+    "-d",
+    "--delete",
+    is_flag=True,
+    help="Delete the git tag(s) instead of creating a new one (GTO's flag); with --push also "
+    "on the remote, only where each still is what this run saw.",
+)
+
+
 def outcome_record(outcome: Outcome, dry_run: bool = False) -> dict[str, Any]:
     """What a write did (or, in a dry run, would do), for `--json` and the action's outputs."""
     last = outcome.plan.tags[-1] if outcome.plan.tags else None
     tags = outcome.plan.tags if dry_run else outcome.created
+    deleted = outcome.plan.deletes if dry_run else outcome.deleted
+    if last is None and outcome.plan.deletes:
+        gone = outcome.plan.deletes[-1]
+        return {
+            "tags": [],
+            "created": False,
+            "event": None,
+            "name": gone.artifact,
+            "version": None,
+            "stage": None,
+            "commit": None,
+            "pushed": outcome.pushed,
+            "reason": None,
+            "deleted": [t.name for t in deleted],
+        }
     return {
         "tags": [t.name for t in tags],
         "created": bool(outcome.created),
@@ -87,6 +111,9 @@ def _run(repo: Path, as_json: bool, **fields: Any) -> None:
     if outcome.plan.noop:
         click.echo(f"Nothing to do: {outcome.plan.noop}")
         return
+    if outcome.plan.deletes:
+        _report_deletion(outcome, request)
+        return
     for tag in outcome.plan.tags:
         if request.dry_run:
             click.echo(f"Would create git tag '{tag.name}' on {tag.target[:7]}: {tag.message}")
@@ -99,6 +126,20 @@ def _run(repo: Path, as_json: bool, **fields: Any) -> None:
         click.echo("To push the changes upstream, run:")
         names = " ".join(shlex.quote(t.name) for t in outcome.created)
         click.echo(f"    git push {shlex.quote(request.remote)} {names}")
+
+
+def _report_deletion(outcome: Outcome, request: WriteRequest) -> None:
+    remote = shlex.quote(request.remote)
+    for tag in outcome.plan.deletes:
+        click.echo(f"{'Would delete' if request.dry_run else 'Deleted'} git tag '{tag.name}'")
+    if request.dry_run:
+        return
+    if outcome.pushed:
+        click.echo(f"Pushed the deletion to {request.remote}.")
+        return
+    click.echo("To push the changes upstream, run:")
+    names = " ".join(shlex.quote(t.name) for t in outcome.deleted)
+    click.echo(f"    git push --delete {remote} {names}")
 
 
 @click.command()
@@ -157,9 +198,11 @@ def assign(repo: Path, as_json: bool, **fields: Any) -> None:
 @click.argument("name")
 @click.argument("version")
 @click.option("--stage", required=True, help="Stage to take from the version.")
+@delete_option
 @write_options
 def unassign(repo: Path, as_json: bool, **fields: Any) -> None:
     """Take STAGE from VERSION of NAME (the previous holder then holds it, as in GTO).
+    With --delete, delete the version's tags for STAGE instead.
 
     \b
       stagetag unassign churn v1.2.0 --stage prod --push
@@ -170,9 +213,10 @@ def unassign(repo: Path, as_json: bool, **fields: Any) -> None:
 @click.command()
 @click.argument("name")
 @click.argument("version")
+@delete_option
 @write_options
 def deregister(repo: Path, as_json: bool, **fields: Any) -> None:
-    """Deregister VERSION of NAME.
+    """Deregister VERSION of NAME. With --delete, delete every tag of the version instead.
 
     \b
       stagetag deregister churn v1.2.0 --push
@@ -184,18 +228,31 @@ def deregister(repo: Path, as_json: bool, **fields: Any) -> None:
 @click.argument("name")
 @click.argument("version", required=False)
 @click.argument("stage", required=False)
+@click.option("--ref", help="Commit for the deprecation tag (default: the newest event's).")
+@delete_option
 @write_options
 def deprecate(
-    repo: Path, as_json: bool, version: str | None, stage: str | None, **fields: Any
+    repo: Path,
+    as_json: bool,
+    version: str | None,
+    stage: str | None,
+    ref: str | None,
+    **fields: Any,
 ) -> None:
     """Deprecate NAME. As in GTO, `deprecate NAME VERSION` deregisters a version and
-    `deprecate NAME VERSION STAGE` unassigns a stage.
+    `deprecate NAME VERSION STAGE` unassigns a stage; --delete deletes the tags instead.
 
     \b
       stagetag deprecate churn --push
+      stagetag deprecate churn v1.2.0 prod --delete
     """
     command = "unassign" if stage else "deregister" if version else "deprecate"
-    _run(repo, as_json, command=command, version=version, stage=stage, **fields)
+    if ref is not None and command != "deprecate":
+        raise StagetagError(
+            "--ref says where a deprecation tag goes; `deprecate NAME VERSION [STAGE]` "
+            "writes none there (GTO ignores it)"
+        )
+    _run(repo, as_json, command=command, version=version, stage=stage, ref=ref, **fields)
 
 
 @click.command()

@@ -10,13 +10,16 @@ from typing import Literal
 from stagetag import gitio
 from stagetag.config import CONFIG_FILE, load_config
 from stagetag.errors import Option, StagetagError
-from stagetag.policy import check_promotion, load_policy
+from stagetag.policy import check_deletion, check_promotion, load_policy
 from stagetag.publish import Outcome, apply
 from stagetag.registry import Registry
 from stagetag.settings import load_settings
 from stagetag.writes import (
     Plan,
     plan_assign,
+    plan_delete_artifact,
+    plan_delete_stage,
+    plan_delete_version,
     plan_deprecate,
     plan_deregister,
     plan_register,
@@ -54,6 +57,7 @@ class WriteRequest:
     remote: str = "origin"
     dry_run: bool = False
     actor: str | None = None
+    delete: bool = False  # GTO's -d/--delete: delete the tags instead of writing a new one
 
 
 def perform(repo: Path, request: WriteRequest) -> Outcome:
@@ -72,6 +76,7 @@ def perform(repo: Path, request: WriteRequest) -> Outcome:
 
     def check(registry: Registry, plan: Plan) -> None:
         check_promotion(policy, registry.state, plan.tags, request.actor, on_branch, request.force)
+        check_deletion(policy, plan.deletes, request.actor, on_branch)
 
     return apply(
         root,
@@ -121,6 +126,11 @@ def _needs(request: WriteRequest, *fields: str) -> None:
 def planner(request: WriteRequest) -> Callable[[Registry], Plan]:
     """The plan function for a request; it runs again on fresh state after a lost race."""
     r = request
+    if r.delete and r.command not in ("unassign", "deregister", "deprecate"):
+        raise StagetagError(
+            f"{r.command} writes tags; {{delete}} is for unassign, deregister and deprecate",
+            delete=Option("delete"),
+        )
 
     def commit(registry: Registry) -> str:
         return gitio.resolve_commit(registry.root, r.ref or "HEAD")
@@ -157,6 +167,8 @@ def planner(request: WriteRequest) -> Callable[[Registry], Plan]:
         _needs(r, "version", "stage")
         assert r.version is not None and r.stage is not None
         version, stage = r.version, r.stage
+        if r.delete:
+            return lambda reg: plan_delete_stage(reg, r.name, version, stage, force=r.force)
         return lambda reg: plan_unassign(
             reg, r.name, version, stage, message=r.message, simple=bool(r.simple), force=r.force
         )
@@ -164,6 +176,8 @@ def planner(request: WriteRequest) -> Callable[[Registry], Plan]:
         _needs(r, "version")
         assert r.version is not None
         version = r.version
+        if r.delete:
+            return lambda reg: plan_delete_version(reg, r.name, version)
         return lambda reg: plan_deregister(
             reg,
             r.name,
@@ -173,8 +187,22 @@ def planner(request: WriteRequest) -> Callable[[Registry], Plan]:
             force=r.force,
         )
     if r.command == "deprecate":
+        if r.delete:
+            if r.ref is not None:
+                raise StagetagError(
+                    "{ref} says where a deprecation tag goes; {delete} writes none",
+                    ref=Option("ref"),
+                    delete=Option("delete"),
+                )
+            return lambda reg: plan_delete_artifact(reg, r.name, r.simple, force=r.force)
         return lambda reg: plan_deprecate(
-            reg, r.name, commit(reg), message=r.message, simple=r.simple, force=r.force
+            reg,
+            r.name,
+            commit(reg),
+            message=r.message,
+            simple=r.simple,
+            force=r.force,
+            at=None if r.ref is None else commit(reg),
         )
     _needs(r, "stage")
     assert r.stage is not None

@@ -19,7 +19,7 @@ from stagetag.events import Kind
 from stagetag.grammar import NAME_RE
 from stagetag.settings import Settings
 from stagetag.state import RegistryState
-from stagetag.writes import NewTag
+from stagetag.writes import DeletedTag, NewTag
 from stagetag.yamlio import Located
 
 
@@ -82,8 +82,25 @@ def check_promotion(
             _check_order(policy, state, tag)
 
 
+def check_deletion(
+    policy: PromotionPolicy,
+    deletes: tuple[DeletedTag, ...],
+    actor: str | None,
+    on_branch: Callable[[str, str], bool],
+) -> None:
+    """Deleting a protected stage's tags changes who holds it: the same actors and branches
+    as writing them (`--force` lifts neither)."""
+    for tag in deletes:
+        rules = policy.protected.get(tag.stage) if tag.stage is not None else None
+        if rules is not None:
+            _check_protection(tag, rules, actor, on_branch)
+
+
 def _check_protection(
-    tag: NewTag, rules: Protection, actor: str | None, on_branch: Callable[[str, str], bool]
+    tag: NewTag | DeletedTag,
+    rules: Protection,
+    actor: str | None,
+    on_branch: Callable[[str, str], bool],
 ) -> None:
     if rules.actors is not None:
         allowed = {a.casefold() for a in rules.actors}

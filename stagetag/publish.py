@@ -10,10 +10,20 @@ Without `--push` tags are only created locally, as GTO does. With it:
 3. when the remote says someone else was first, delete the local tags not on the remote,
    wait a jittered, growing moment, fetch again, plan again, and retry a bounded number of
    times. Whatever happens, no local tag is left that the remote does not have.
+
+`--delete` plans delete tags instead. Without `--push` they go locally, as in GTO. With it,
+one atomic push deletes them on the remote only where each still points at the object this
+run saw (`--force-with-lease=refs/tags/X:<sha>`), moves the artifact's counter ref (so that
+a parallel run that planned from the old tags loses its compare-and-swap and plans again)
+and leaves a tombstone, `refs/stagetag/deleted/<tag object>`, for each tag deleted. Every
+run's fetch brings the tombstones along and deletes the local tags they name, so that a clone
+never plans from (or keeps) a tag that a parallel run deleted. The local tags go only once
+the remote's are gone.
 """
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import time
@@ -25,7 +35,7 @@ from stagetag import gitio
 from stagetag.errors import StagetagError
 from stagetag.grammar import name_to_tag
 from stagetag.registry import Registry, load_registry
-from stagetag.writes import NewTag, Plan
+from stagetag.writes import DeletedTag, NewTag, Plan
 
 Planner = Callable[[Registry], Plan]
 Check = Callable[[Registry, Plan], None]
@@ -40,6 +50,7 @@ class Outcome(NamedTuple):
     plan: Plan
     created: tuple[NewTag, ...]  # tags now in the local repository (and on the remote if pushed)
     pushed: bool
+    deleted: tuple[DeletedTag, ...] = ()  # tags now gone locally (and from the remote if pushed)
 
 
 class _Lost(Exception):
@@ -66,6 +77,11 @@ def _fetched_counter_ref(remote: str, artifact: str) -> str:
     )
 
 
+def _tombstones(remote: str) -> str:
+    """Where the remote's tombstones (`refs/stagetag/deleted/*`) are kept locally."""
+    return f"refs/stagetag/remotes/{_ref_safe(remote)}/deleted"
+
+
 def _ref_safe(remote: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", remote).strip("._") or "remote"
 
@@ -85,16 +101,26 @@ def apply(
     `load_registry`'s `annotate`)."""
     pushed_before: tuple[NewTag, ...] = ()  # tags an earlier attempt got onto the remote
     refused = False  # the last attempt was refused with the remote unchanged
+    raced = False  # a parallel run changed the remote since an earlier attempt looked
     for attempt in range(attempts):
         if push:
             _fetch(root, remote)
         registry = load_registry(root, annotate=detail)
-        plan = planner(registry)
+        try:
+            plan = planner(registry)
+        except StagetagError as e:
+            if not raced:
+                raise
+            raise StagetagError(
+                f"a parallel run changed {remote!r} first, and now {e.message}", **e.options
+            ) from None
         check(registry, plan)
         if plan.noop or dry_run:
             return Outcome(plan, pushed_before, bool(pushed_before))
-        _wait_for_a_new_second(registry, plan)
         try:
+            if plan.deletes:
+                return _delete(root, plan, push, remote)
+            _wait_for_a_new_second(registry, plan)
             outcome = _create_and_push(root, plan, push, remote)
             return outcome._replace(created=pushed_before + outcome.created)
         except _Lost as lost:
@@ -102,6 +128,7 @@ def apply(
             if not lost.raced and refused:
                 raise StagetagError(str(lost)) from None
             refused = not lost.raced
+            raced = raced or lost.raced
             time.sleep(random.uniform(0, min(_MAX_DELAY, _BASE_DELAY * 2**attempt)))
     raise StagetagError(
         f"gave up after {attempts} attempts: parallel runs kept taking the next tag on "
@@ -131,21 +158,50 @@ def _wait_for_a_new_second(registry: Registry, plan: Plan, patience: float = 2.0
 
 
 def _fetch(root: Path, remote: str) -> None:
+    """The remote's tags, counters and tombstones; then the local tags that a tombstone names
+    go. A local tag that the remote deleted and then made anew (same name, another object)
+    fails the first fetch: its tombstone came all the same, so the second one succeeds."""
+    refspecs = (
+        "refs/tags/*:refs/tags/*",
+        f"+refs/stagetag/counters/*:refs/stagetag/remotes/{_ref_safe(remote)}/counters/*",
+        f"+refs/stagetag/deleted/*:{_tombstones(remote)}/*",
+    )
     try:
-        gitio.fetch(
-            root,
-            remote,
-            "refs/tags/*:refs/tags/*",
-            f"+refs/stagetag/counters/*:refs/stagetag/remotes/{_ref_safe(remote)}/counters/*",
-        )
+        gitio.fetch(root, remote, *refspecs)
     except gitio.RemoteUnreachable:
         raise
     except gitio.GitError:
-        theirs = gitio.remote_refs(root, remote, "refs/tags/*") or {}
-        ours = gitio.local_refs(root, "refs/tags")
-        differ = sorted(n for n, sha in theirs.items() if ours.get(n, sha) != sha)
-        if not differ:
+        if not _drop_deleted(root, remote):
+            _differs(root, remote)
             raise
+        try:
+            gitio.fetch(root, remote, *refspecs)
+        except gitio.RemoteUnreachable:
+            raise
+        except gitio.GitError:
+            _differs(root, remote)
+            raise
+    _drop_deleted(root, remote)
+
+
+def _drop_deleted(root: Path, remote: str) -> bool:
+    """Delete the local tags that point at a tag object the remote's tombstones name: a
+    parallel run deleted them there. Tags the remote never had are left alone."""
+    dead = set(gitio.local_refs(root, _tombstones(remote)).values())
+    if not dead:
+        return False
+    names = [n[10:] for n, sha in gitio.local_refs(root, "refs/tags").items() if sha in dead]
+    gitio.delete_tags(root, names)
+    return bool(names)
+
+
+def _differs(root: Path, remote: str) -> None:
+    """A fetch failed: name the local tag that differs from the remote's, if that is why
+    (else return, and the caller raises git's error)."""
+    theirs = gitio.remote_refs(root, remote, "refs/tags/*") or {}
+    ours = gitio.local_refs(root, "refs/tags")
+    differ = sorted(n for n, sha in theirs.items() if ours.get(n, sha) != sha)
+    if differ:
         raise StagetagError(
             f"local tag {differ[0].removeprefix('refs/tags/')!r} differs from the one on "
             f"{remote!r}; compare `git tag` with `git ls-remote --tags {remote}` and delete "
@@ -195,3 +251,55 @@ def _push_one(root: Path, remote: str, tag: NewTag) -> None:
         causes = "; ".join(dict.fromkeys(result.rejections))
         raise _Lost(f"{remote!r} refused tag {tag.name!r}: {causes}{said}", raced)
     gitio.update_ref(root, fetched, tag_object)
+
+
+def _delete(root: Path, plan: Plan, push: bool, remote: str) -> Outcome:
+    """Delete the plan's tags: on the remote first (one atomic push, each tag leased to the
+    object this run saw, the counter moved, a tombstone per tag), then locally."""
+    names = [d.name for d in plan.deletes]
+    ours = gitio.local_refs(root, "refs/tags")
+    seen = {n: ours[f"refs/tags/{n}"] for n in names}
+    if push:
+        theirs = gitio.remote_refs(root, remote, *(f"refs/tags/{n}" for n in names))
+        if theirs is None:
+            raise StagetagError(f"cannot list the tags on {remote!r}; is it reachable?")
+        moved = [n for n in names if theirs.get(f"refs/tags/{n}", seen[n]) != seen[n]]
+        if moved:  # made anew since this run fetched: plan again from the remote's tags
+            raise _Lost(f"tag {moved[0]!r} changed on {remote!r}", raced=True)
+        # A tag the remote lacks was never pushed, or a parallel run deleted it: either way
+        # it only goes here.
+        there = [n for n in names if f"refs/tags/{n}" in theirs]
+        if there:
+            _push_deletion(root, remote, plan.deletes[0], [(n, seen[n]) for n in there])
+    gitio.delete_tags(root, names)
+    return Outcome(plan, (), push, plan.deletes)
+
+
+def _push_deletion(
+    root: Path, remote: str, first: DeletedTag, doomed: list[tuple[str, str]]
+) -> None:
+    ref = counter_ref(first.artifact)
+    fetched = _fetched_counter_ref(remote, first.artifact)
+    expected = gitio.ref_value(root, fetched) or ""
+    listed = " ".join(n for n, _ in doomed)
+    marker = gitio.write_marker(
+        root, first.target, f"stagetag: deleted {listed} ({os.urandom(8).hex()})"
+    )
+    refspecs = [f":refs/tags/{n}" for n, _ in doomed]
+    refspecs += [f"{sha}:refs/stagetag/deleted/{sha}" for _, sha in doomed]
+    refspecs.append(f"{marker}:{ref}")
+    leases = [f"refs/tags/{n}:{sha}" for n, sha in doomed] + [f"{ref}:{expected}"]
+    result = gitio.push(root, remote, refspecs, leases)
+    if not result.accepted:
+        # Why, from the remote's state: did one of the tags or the counter move?
+        now = gitio.remote_refs(root, remote, *(f"refs/tags/{n}" for n, _ in doomed), ref)
+        raced = now is not None and (
+            any(now.get(f"refs/tags/{n}") != sha for n, sha in doomed)
+            or now.get(ref, "") != expected
+        )
+        said = f" ({'; '.join(result.remote_said)})" if result.remote_said else ""
+        causes = "; ".join(dict.fromkeys(result.rejections))
+        raise _Lost(f"{remote!r} refused to delete {listed}: {causes}{said}", raced)
+    gitio.update_ref(root, fetched, marker)
+    for _, sha in doomed:
+        gitio.update_ref(root, f"{_tombstones(remote)}/{sha}", sha)

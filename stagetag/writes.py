@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from stagetag.errors import Option, StagetagError
-from stagetag.events import Kind
+from stagetag.events import Event, Kind
 from stagetag.gitio import TagRecord
 from stagetag.grammar import (
     Action,
@@ -20,7 +20,7 @@ from stagetag.grammar import (
     parse_tag,
 )
 from stagetag.registry import Registry
-from stagetag.state import Artifact, ManyVersionsError, Version
+from stagetag.state import Artifact, ManyVersionsError, Version, ordered
 from stagetag.versions import FIRST_VERSION, bump
 
 
@@ -36,11 +36,24 @@ class NewTag(NamedTuple):
     stage: str | None = None
 
 
+class DeletedTag(NamedTuple):
+    """One existing tag to delete (GTO's `--delete`), with the event it made."""
+
+    name: str
+    target: str  # commit SHA
+    event: Kind
+    artifact: str
+    version: str
+    stage: str | None = None
+
+
 class Plan(NamedTuple):
-    """The tags to create, in push order; empty with `noop` saying why nothing is needed."""
+    """The tags to create, in push order, or (`--delete`) the tags to delete, in GTO's order;
+    neither, with `noop` saying why nothing is needed."""
 
     tags: tuple[NewTag, ...]
     noop: str | None = None
+    deletes: tuple[DeletedTag, ...] = ()
 
 
 def next_counter(tags: list[TagRecord], artifact: str) -> int:
@@ -321,8 +334,10 @@ def plan_deprecate(
     message: str | None = None,
     simple: bool | None = None,
     force: bool = False,
+    at: str | None = None,
 ) -> Plan:
-    """Retire an artifact; the tag goes on the commit of its newest event, as GTO does."""
+    """Retire an artifact; the tag goes on commit `at` (GTO's `--ref`), else on the commit of
+    its newest event, as GTO does."""
     if force and simple:
         raise StagetagError(
             "{force} writes a numbered tag; drop {simple}",
@@ -332,7 +347,7 @@ def plan_deprecate(
     artifact = _artifact(registry, name, must_exist=not force)
     if not artifact.is_active and artifact.events and not force:
         return Plan((), f"{name} is already deprecated")
-    target = artifact.events[0].commit_hexsha if artifact.events else head
+    target = at or (artifact.events[0].commit_hexsha if artifact.events else head)
     tag = NewTag(
         _Namer(registry, name).name(Action.DEPRECATE, not force if simple is None else simple),
         target,
@@ -376,3 +391,65 @@ def plan_rollback(
         target = _holding_version(artifact, to_version)
         tags.append(_assign_tag(namer, target.commit_hexsha, to_version, stage, False, message))
     return Plan(tuple(tags))
+
+
+# --------------------------------------------------------------------------------------------
+# --delete: GTO deletes the tags that made the events instead of writing a new one
+
+
+def _deletion(events: list[Event], why_none: str) -> Plan:
+    """The tags of `events` oldest first (GTO's `get_events(ascending=True)`), each once."""
+    found: dict[str, DeletedTag] = {}
+    for e in ordered(events, ascending=True):
+        if e.tag is not None and e.tag not in found:
+            found[e.tag] = DeletedTag(
+                e.tag, e.commit_hexsha, e.kind, e.artifact, e.version or "", e.stage
+            )
+    if not found:
+        return Plan((), why_none)
+    return Plan((), deletes=tuple(found.values()))
+
+
+def _version_events(version: Version) -> list[Event]:
+    """A version's events in GTO's input order (before its stable sort)."""
+    stage_events = [e for hold in version.stages.values() for e in hold.events]
+    return version.registrations + version.deregistrations + stage_events
+
+
+def plan_delete_stage(
+    registry: Registry, name: str, version: str, stage: str, force: bool = False
+) -> Plan:
+    """`unassign --delete`: every assignment and unassignment tag of STAGE on VERSION."""
+    artifact = _artifact(registry, name, must_exist=True)
+    check_stage(registry, stage)
+    found = _holding_version(artifact, version)
+    if stage not in found.stages and not force:
+        raise StagetagError(f"stage {stage!r} was never assigned to {name} {version}")
+    events = [e for e in _version_events(found) if e.stage == stage]
+    return _deletion(events, f"{name} {version} has no tags for stage {stage}")
+
+
+def plan_delete_version(registry: Registry, name: str, version: str) -> Plan:
+    """`deregister --delete`: every tag of VERSION: its registrations, deregistrations and
+    stage tags."""
+    artifact = _artifact(registry, name, must_exist=True)
+    check_version(version)
+    found = _named(artifact, version)
+    if found is None or not found.is_registered:
+        raise StagetagError(f"version {version!r} of {name!r} is not registered")
+    return _deletion(_version_events(found), f"{name} {version} has no tags")
+
+
+def plan_delete_artifact(
+    registry: Registry, name: str, simple: bool | None = None, force: bool = False
+) -> Plan:
+    """`deprecate --delete`: every tag of the artifact, deprecations included."""
+    if force and simple:
+        raise StagetagError(
+            "{force} writes a numbered tag; drop {simple}",
+            force=Option("force"),
+            simple=Option("simple", "true"),
+        )
+    artifact = _artifact(registry, name, must_exist=True)
+    events = artifact.deprecations + [e for v in artifact.versions for e in v.events]
+    return _deletion(events, f"{name} has no tags")

@@ -331,3 +331,221 @@ def test_deprecation_goes_on_gtos_commit_when_a_commit_is_newer_than_the_tags(
     assert gto_done.exit == our_done.exit == 0, (gto_done.stderr, our_done.stderr)
     assert gto_repo.git("rev-parse", "m@deprecated^{commit}") == c2  # the newest commit event
     assert ours.git("rev-parse", "m@deprecated^{commit}") == c2
+
+
+# --------------------------------------------------------------------------------------------
+# -d/--delete and deprecate --ref: gto and stagetag on copies of one repository
+
+
+@dataclass(frozen=True)
+class Case:
+    """A write that deletes tags or places a deprecation, run by gto and by stagetag."""
+
+    argv: list[str]
+    gone: frozenset[str]  # the tags gto deletes
+    made: frozenset[str] = frozenset()  # the tags it creates
+
+
+DELETE_TAGS = [
+    # (name, commit index, date)
+    ("m@v0.0.1", 0, "2024-02-01"),
+    ("m@v0.0.2", 1, "2024-02-02"),
+    ("m@v0.0.3", 2, "2024-02-03"),
+    ("m#prod#1", 0, "2024-02-04"),
+    ("m#dev#2", 1, "2024-02-05"),
+    ("m#prod#3", 1, "2024-02-06"),
+    ("m#prod!#4", 1, "2024-02-07"),
+    ("m#staging#5", 1, "2024-02-08"),
+    ("m@v0.0.3!", 2, "2024-02-09"),
+    ("n@v0.0.1", 0, "2024-02-10"),
+    ("n#prod#1", 0, "2024-02-11"),
+    ("n@deprecated", 0, "2024-02-12"),
+]
+M_TAGS = {name for name, _, _ in DELETE_TAGS if name.startswith("m")}
+
+DELETE_CASES = [
+    Case(["deprecate", "m", "v0.0.2", "prod", "-d"], frozenset({"m#prod#3", "m#prod!#4"})),
+    Case(
+        ["deprecate", "m", "v0.0.2", "--delete"],
+        frozenset({"m@v0.0.2", "m#dev#2", "m#prod#3", "m#prod!#4", "m#staging#5"}),
+    ),
+    Case(["deprecate", "m", "-d"], frozenset(M_TAGS)),
+    Case(["deprecate", "m", "v0.0.1", "prod", "-d"], frozenset({"m#prod#1"})),
+    # never assigned: with --force, nothing to delete
+    Case(["deprecate", "m", "v0.0.1", "staging", "-d", "--force"], frozenset()),
+    Case(["deprecate", "m", "--ref", "HEAD~1"], frozenset(), frozenset({"m@deprecated"})),
+    Case(
+        ["deprecate", "m", "--ref", "HEAD~2", "--force"],
+        frozenset(),
+        frozenset({"m@deprecated#6"}),
+    ),
+]
+
+
+def _delete_fixture(base: Path) -> tuple[GitRepo, list[str]]:
+    repo = make_repo(base)
+    shas = [repo.commit(f"c{i}", f"2024-01-0{i}T12:00:00+0000") for i in (1, 2, 3)]
+    for name, index, day in DELETE_TAGS:
+        repo.tag(name, shas[index], f"{day}T00:00:00+0000")
+    return repo, shas
+
+
+def _copy(repo: GitRepo, path: Path) -> GitRepo:
+    shutil.copytree(repo.path, path, symlinks=True)
+    return GitRepo(path)
+
+
+_READS = [["show", "-d", "--json"], ["show", "m", "-d", "--json"], ["history", "--json"]]
+
+
+def _read_alike(theirs: GitRepo, ours: GitRepo, env: dict[str, str], label: str) -> None:
+    """The same tags (objects, tagger time aside) and gto reads both repositories alike."""
+    assert tag_names(ours) == tag_names(theirs), label
+    assert tag_objects(ours) == tag_objects(theirs), label
+    want = oracle().run(_READS, theirs.path, env)
+    have = oracle().run(_READS, ours.path, env)
+    mine = under_test().run(_READS, ours.path, env)
+    for argv, w, h, m in zip(_READS, want, have, mine, strict=True):
+        # (`show m` fails in both once every tag of m is gone)
+        assert w.exit == h.exit == m.exit, (label, argv, h.stderr, m.stderr)
+        expected = _ISO_RE.sub("<TS>", w.stdout.decode())
+        assert _ISO_RE.sub("<TS>", h.stdout.decode()) == expected, (label, argv)
+        assert _ISO_RE.sub("<TS>", m.stdout.decode()) == expected, (label, argv)
+
+
+@pytest.mark.parametrize("case", DELETE_CASES, ids=[" ".join(c.argv) for c in DELETE_CASES])
+def test_delete_and_ref_leave_what_gto_leaves(case: Case, tmp_path: Path) -> None:
+    env = cli_env(tmp_path / "home")
+    base, _ = _delete_fixture(tmp_path / "base")
+    theirs, ours = _copy(base, tmp_path / "gto"), _copy(base, tmp_path / "stagetag")
+    before = tag_names(base)
+    gto_done = oracle().run([case.argv], theirs.path, env)[0]
+    our_done = under_test().run([case.argv], ours.path, env, batch=False)[0]
+    assert gto_done.exit == our_done.exit == 0, (gto_done.stderr, our_done.stderr)
+    assert tag_names(theirs) == (before - case.gone) | case.made  # what gto did, as read
+    for made in case.made:
+        target = theirs.git("rev-parse", f"{made}^{{commit}}")
+        assert ours.git("rev-parse", f"{made}^{{commit}}") == target
+    _read_alike(theirs, ours, env, " ".join(case.argv))
+    if case.gone:
+        assert our_done.stdout.decode().splitlines()[: len(case.gone)] == [
+            f"Deleted git tag '{name}'" for name in sorted(case.gone, key=_tag_date)
+        ]
+
+
+def _tag_date(name: str) -> str:
+    return next(day for tag, _, day in DELETE_TAGS if tag == name)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["deprecate", "m", "v0.0.2", "prod", "-d", "--push"],
+        ["deprecate", "m", "v0.0.2", "-d", "--push"],
+        ["deprecate", "m", "-d", "--push"],
+    ],
+    ids=["unassign", "deregister", "deprecate"],
+)
+def test_delete_push_leaves_the_remote_as_gto_leaves_it(argv: list[str], tmp_path: Path) -> None:
+    """gto deletes the tags on origin too (`git push --delete`); stagetag's remote ends with
+    the same tags (plus its refs/stagetag/ bookkeeping, which gto never reads)."""
+    env = cli_env(tmp_path / "home")
+    base, _ = _delete_fixture(tmp_path / "base")
+    remotes = {}
+    for label in ("gto", "stagetag"):
+        bare = tmp_path / f"{label}.git"
+        subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
+        base.git("push", "-q", str(bare), "main", "--tags")
+        clone = tmp_path / f"{label}-clone"
+        subprocess.run(["git", "clone", "-q", str(bare), str(clone)], check=True)
+        remotes[label] = (bare, GitRepo(clone))
+    gto_done = oracle().run([argv], remotes["gto"][1].path, env)[0]
+    our_done = under_test().run([argv], remotes["stagetag"][1].path, env, batch=False)[0]
+    assert gto_done.exit == our_done.exit == 0, (gto_done.stderr, our_done.stderr)
+
+    def remote_tags(bare: Path) -> dict[str, str]:
+        out = GitRepo(bare).git("for-each-ref", "--format=%(refname) %(objectname)", "refs/tags")
+        return dict(line.split(" ") for line in out.splitlines())
+
+    assert remote_tags(remotes["stagetag"][0]) == remote_tags(remotes["gto"][0])
+    assert len(remote_tags(remotes["gto"][0])) < len(DELETE_TAGS)
+    fresh = {}
+    for label, (bare, _) in remotes.items():
+        subprocess.run(["git", "clone", "-q", str(bare), str(tmp_path / f"{label}-fresh")])
+        fresh[label] = GitRepo(tmp_path / f"{label}-fresh")
+    _read_alike(fresh["gto"], fresh["stagetag"], env, " ".join(argv))
+    # and the clone that deleted agrees with its remote
+    assert tag_names(remotes["stagetag"][1]) == tag_names(fresh["stagetag"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "gone"),
+    [
+        (["deprecate", "m", "v0.0.3", "-d"], {"m@v0.0.3", "m@v0.0.3!"}),
+        (["deprecate", "n", "-d"], {"n@v0.0.1", "n#prod#1", "n@deprecated"}),
+    ],
+    ids=["deregistered-version", "deprecated-artifact"],
+)
+def test_delete_of_what_is_already_retired(argv: list[str], gone: set[str], tmp_path: Path) -> None:
+    """A documented difference: gto refuses to delete the tags of a deregistered version or a
+    deprecated artifact without --force (and with --force it deletes them); stagetag deletes
+    them without, so that a cleanup can run again. With --force both do the same."""
+    env = cli_env(tmp_path / "home")
+    base, _ = _delete_fixture(tmp_path / "base")
+    theirs, ours = _copy(base, tmp_path / "gto"), _copy(base, tmp_path / "stagetag")
+    refused = oracle().run([argv], theirs.path, env)[0]
+    assert refused.exit == 1
+    assert tag_names(theirs) == tag_names(base)
+    our_done = under_test().run([argv], ours.path, env, batch=False)[0]
+    assert our_done.exit == 0, our_done.stderr
+    assert tag_names(ours) == tag_names(base) - gone
+    forced = oracle().run([[*argv, "--force"]], theirs.path, env)[0]
+    assert forced.exit == 0, forced.stderr
+    _read_alike(theirs, ours, env, " ".join(argv))
+
+
+def test_doctor_prints_gtos_report(tmp_path: Path) -> None:
+    """Everything but the version line is gto's, for a repository without `.gto`, with and
+    without emojis and with GTO_* settings."""
+    base, _ = _delete_fixture(tmp_path / "base")
+    for extra in ({}, {"GTO_EMOJIS": "false", "GTO_STAGES": '["dev", "prod"]'}):
+        env = {**cli_env(tmp_path / "home"), **extra}
+        want = oracle().run([["doctor"]], base.path, env)[0]
+        have = under_test().run([["doctor"]], base.path, env, batch=False)[0]
+        assert want.exit == have.exit == 0, (want.stderr, have.stderr)
+        w, h = want.stdout.decode().splitlines(), have.stdout.decode().splitlines()
+        assert w[0].endswith("GTO Version: 1.10.1"), w[0]
+        prefix = w[0].removesuffix("GTO Version: 1.10.1")
+        assert re.fullmatch(
+            re.escape(prefix) + r"stagetag Version: \S+ \(GTO 1\.10\.1 compatible\)", h[0]
+        )
+        assert h[1:] == w[1:], extra
+        assert len(w) == 13
+
+
+def test_doctor_fails_where_gto_fails(tmp_path: Path) -> None:
+    """A tag gto cannot read makes both exit 1; stagetag names it on stdout."""
+    base, shas = _delete_fixture(tmp_path / "base")
+    base.tag("m@created", shas[0], "2024-03-01T00:00:00+0000")
+    env = cli_env(tmp_path / "home")
+    want = oracle().run([["doctor"]], base.path, env)[0]
+    have = under_test().run([["doctor"]], base.path, env, batch=False)[0]
+    assert want.exit == have.exit == 1, (want.stderr, have.stderr)
+    assert "m@created" in have.stdout.decode().splitlines()[-1]
+    assert "No issues found" not in have.stdout.decode()
+
+
+def test_verbose_changes_no_output(tmp_path: Path) -> None:
+    """gto's -v prints nothing more (its debug messages go to a logger no one hears); stagetag's
+    stdout is the same with and without it, and its stderr lists the git commands it ran."""
+    base, _ = _delete_fixture(tmp_path / "base")
+    env = cli_env(tmp_path / "home")
+    argvs = [["show", "--json"], ["history", "m", "--json"], ["stages"]]
+    plain = oracle().run(argvs, base.path, env)
+    for cli in (oracle(), under_test()):
+        verbose = cli.run([["-v", *argv] for argv in argvs], base.path, env, batch=False)
+        for argv, want, have in zip(argvs, plain, verbose, strict=True):
+            assert have.exit == want.exit == 0, (cli.label, argv, have.stderr)
+            assert have.stdout == want.stdout, (cli.label, argv)
+    traced = under_test().run([["-v", "show", "--json"]], base.path, env, batch=False)[0]
+    assert "stagetag: debug: git -C" in traced.stderr and "for-each-ref" in traced.stderr
