@@ -11,7 +11,6 @@ and exits 1.
 
 from __future__ import annotations
 
-import os
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from typing import Any
 import click
 
 from stagetag import gitio
-from stagetag.config import _KEYS, CONFIG_FILE, _read_env, _read_file, load_config
+from stagetag.config import CONFIG_FILE, load_config, settings_in_effect
 from stagetag.entrypoint.read_commands import repo_option
 from stagetag.errors import StagetagError
 from stagetag.policy import load_policy
@@ -53,9 +52,7 @@ def _version() -> str:
 def _settings(root: Path) -> dict[str, Any] | None:
     """GTO's settings as in effect for `root` (`.gto`, then `GTO_*`), or None if broken."""
     try:
-        load_config(root)  # every key and value checked
-        values = {k: _KEYS[k](v) for k, v in _read_file(root / CONFIG_FILE).items()}
-        values.update(_read_env(os.environ))  # checked as it is read
+        values = settings_in_effect(root)
     except StagetagError:
         return None
     shown = dict(_DEFAULTS)

@@ -82,8 +82,9 @@ class RegistryConfig:
     index: str = "artifacts.yaml"
 
 
-def load_config(root: Path, environ: Mapping[str, str] = os.environ) -> RegistryConfig:
-    """Read `<root>/.gto` and the `GTO_*` overrides; raise StagetagError naming file and key."""
+def settings_in_effect(root: Path, environ: Mapping[str, str] = os.environ) -> dict[str, Any]:
+    """Every GTO setting given, checked: `<root>/.gto`, then the `GTO_*` overrides (lowercase
+    keys); raise StagetagError naming file and key."""
     path = root / CONFIG_FILE
     values: dict[str, Any] = {}
     for key, value in _read_file(path).items():
@@ -93,6 +94,12 @@ def load_config(root: Path, environ: Mapping[str, str] = os.environ) -> Registry
             )
         values[key] = _check(_KEYS[key], value, f"{path}: {key}")
     values.update(_read_env(environ))
+    return values
+
+
+def load_config(root: Path, environ: Mapping[str, str] = os.environ) -> RegistryConfig:
+    """Read `<root>/.gto` and the `GTO_*` overrides; raise StagetagError naming file and key."""
+    values = settings_in_effect(root, environ)
     return RegistryConfig(
         stages=values.get("stages"),
         types=values.get("types"),
