@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 from stagetag import gitio
-from stagetag.annotations import Annotation, parse_index
+from stagetag.annotations import Annotation, read_index
 from stagetag.config import RegistryConfig, load_config
 from stagetag.errors import StagetagError
 from stagetag.events import Event, Kind
-from stagetag.gitio import CommitInfo, Stamp, TagRecord, parse_date
+from stagetag.gitio import CommitInfo, Stamp, TagRecord
 from stagetag.grammar import Action, ParsedTag, parse_tag
 from stagetag.state import ManyVersionsError, RegistryState
 
@@ -76,25 +76,36 @@ def load_registry(
 
 
 def replay_tags(state: RegistryState, tags: list[TagRecord]) -> None:
+    """GTO's passes: the ref's name picks the pass (as GTO's `find` does), the name inside the
+    tag object says what the event is (as GTO's `index_tag` does); they differ only for a tag
+    object under another ref name (`git tag new old` of an annotated tag)."""
     passes: tuple[list[tuple[int, TagRecord, ParsedTag, Stamp]], ...] = ([], [], [])
     for tag in sorted(tags, key=itemgetter(0)):
         found = parse_tag(tag.name)
-        if found is None:
-            continue
-        action = found.action
-        stamp = parse_date(tag.tagger_date)
-        if action is Action.CREATE:
+        if found is None or not tag.annotated:
+            continue  # not GTO's, or lightweight: not an event (it still counts for `#N`)
+        if tag.problem is not None or tag.stamp is None:
             state.problems.append(
-                f"tag {tag.name!r}: '@created' tags have no meaning (GTO fails on them); skipped"
+                f"tag {tag.name!r}: {tag.problem or 'unreadable tag object'} "
+                "(GTO fails on it); skipped"
             )
-        elif stamp is None:
-            continue  # lightweight: not an event (it still counts for the next `#N`)
-        elif action is Action.DEPRECATE:
-            passes[0].append((stamp.epoch, tag, found, stamp))
-        elif action is Action.REGISTER or action is Action.DEREGISTER:
-            passes[1].append((stamp.epoch, tag, found, stamp))
+            continue
+        parsed = found if tag.tag_name == tag.name else parse_tag(tag.tag_name)
+        if parsed is None or parsed.action is Action.CREATE:
+            what = (
+                f"its tag object is named {tag.tag_name!r}, not a GTO tag name"
+                if parsed is None
+                else "'@created' tags have no meaning"
+            )
+            state.problems.append(f"tag {tag.name!r}: {what} (GTO fails on it); skipped")
+            continue
+        stamp = tag.stamp
+        if found.action is Action.DEPRECATE or found.action is Action.CREATE:
+            passes[0].append((stamp.epoch, tag, parsed, stamp))
+        elif found.action is Action.REGISTER or found.action is Action.DEREGISTER:
+            passes[1].append((stamp.epoch, tag, parsed, stamp))
         else:
-            passes[2].append((stamp.epoch, tag, found, stamp))
+            passes[2].append((stamp.epoch, tag, parsed, stamp))
     for tags_in_pass in passes:
         tags_in_pass.sort(key=itemgetter(0))
         for _, tag, found, stamp in tags_in_pass:
@@ -130,7 +141,7 @@ def _replay(state: RegistryState, tag: TagRecord, parsed: ParsedTag, stamp: Stam
         tag.tagger_email,
         tag.message.strip(),
         tag.target,
-        tag.name,
+        tag.tag_name,
         version,
         parsed.stage,
     )
@@ -181,9 +192,7 @@ def add_commit_events(
         if obj.kind == "commit"
     }
     texts = {
-        name.partition(":")[0]: obj.data.decode(errors="replace")
-        for name, obj in objects.items()
-        if obj.kind == "blob"
+        name.partition(":")[0]: obj.data for name, obj in objects.items() if obj.kind == "blob"
     }
     if head and "HEAD" in texts:
         texts[head] = texts.pop("HEAD")
@@ -204,13 +213,15 @@ def add_commit_events(
 
 
 def _parse_indexes(
-    state: RegistryState, index_name: str, texts: dict[str, str]
+    state: RegistryState, index_name: str, texts: dict[str, bytes]
 ) -> dict[str, dict[str, Annotation]]:
     indexes = {}
     for rev, text in sorted(texts.items()):
-        index = parse_index(text)
+        index, why = read_index(text)
         if index is None:
-            state.problems.append(f"{index_name} at commit {rev[:7]} is not valid; ignoring it")
+            state.problems.append(
+                f"{index_name} at commit {rev[:7]}: {why} (GTO fails on it); ignoring it"
+            )
             continue
         indexes[rev] = index
     return indexes
