@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from stagetag import gitio
+from stagetag.dispatcher.plan import after_deregistration
 from stagetag.errors import StagetagError
 from stagetag.events import Event, Kind
 from stagetag.policy import PromotionPolicy, check_promotion
@@ -56,23 +57,19 @@ def refusals(
 
 
 def _changes(registry: Registry, event: Event) -> list[NewTag]:
-    """The stage changes an event makes, as the writes would have planned them."""
+    """The stage changes an event made, each as the tag a write would have planned for it:
+    the stages a deregistration or a deprecation took away, as the plan computes them."""
     artifact = registry.state.artifacts[event.artifact]
     if event.kind in (Kind.ASSIGNMENT, Kind.UNASSIGNMENT):
         stages = [event.stage] if event.stage else []
     elif event.kind is Kind.DEREGISTRATION:
-        gone = [v for v in artifact.versions if v.version == event.version]
-        stages = sorted({hold.stage for v in gone for hold in v.active_stages()})
+        stages = [stage for stage, _ in after_deregistration(artifact, event) if stage]
     elif event.kind is Kind.DEPRECATION:
         stages = sorted(artifact.held_stages())
     else:
         return []
-    kind = Kind.ASSIGNMENT if event.kind is Kind.ASSIGNMENT else Kind.UNASSIGNMENT
-    version = event.version or ""
-    return [
-        NewTag(event.tag or "", event.commit_hexsha, "", kind, event.artifact, version, stage)
-        for stage in stages
-    ]
+    made = NewTag(event.tag or "", event.commit_hexsha, "", event.kind, event.artifact, "")
+    return [made._replace(version=event.version or "", stage=stage) for stage in stages]
 
 
 def _branches(root: Path, remote: str, policy: PromotionPolicy) -> Callable[[str, str], bool]:

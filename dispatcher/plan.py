@@ -113,13 +113,13 @@ def _decide(
         assert event.stage is not None
         return [(event.stage, artifact.holder(event.stage))]
     if event.kind is Kind.DEREGISTRATION:
-        return _after_deregistration(artifact, event)
+        return after_deregistration(artifact, event)
     if event.kind is Kind.DEPRECATION:
         return [(stage, None) for stage in sorted(artifact.held_stages())]
     return []
 
 
-def _after_deregistration(
+def after_deregistration(
     artifact: Artifact, event: Event
 ) -> list[tuple[str | None, Version | None]]:
     """Stages the deregistered version held until now, with their new holders."""

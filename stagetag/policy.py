@@ -73,13 +73,31 @@ def check_promotion(
     """Raise StagetagError for the first tag the policy forbids. `--force` lifts the order,
     never the actor or branch limits."""
     for tag in tags:
-        if tag.stage is None:
-            continue
-        rules = policy.protected.get(tag.stage)
-        if rules is not None:
-            _check_protection(tag, rules, actor, on_branch)
+        for stage in _stages_changed(state, tag):
+            rules = policy.protected.get(stage)
+            if rules is not None:
+                _check_protection(tag._replace(stage=stage), rules, actor, on_branch)
         if tag.event is Kind.ASSIGNMENT and not force:
             _check_order(policy, state, tag)
+
+
+def _stages_changed(state: RegistryState, tag: NewTag) -> list[str]:
+    """The stages whose holder a tag changes: its own, or for a deregistration the stages the
+    version holds now (they fall back to the previous holder), for a deprecation every one."""
+    if tag.stage is not None:
+        return [tag.stage]
+    artifact = state.artifacts.get(tag.artifact)
+    if artifact is None:
+        return []
+    if tag.event is Kind.DEREGISTRATION:
+        return sorted(
+            stage
+            for stage in artifact.held_stages()
+            if (holder := artifact.holder(stage)) is not None and holder.version == tag.version
+        )
+    if tag.event is Kind.DEPRECATION:
+        return sorted(artifact.held_stages())
+    return []
 
 
 def check_deletion(

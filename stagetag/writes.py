@@ -217,6 +217,7 @@ def plan_assign(
         target = _named(artifact, version)
         if target is None:
             raise StagetagError(f"version {version!r} of {name!r} is not registered")
+        _at_commit(artifact, target.commit_hexsha)  # a stage tag there would count for no one
         commit, label = target.commit_hexsha, target.version
     else:
         assert commit is not None
@@ -262,6 +263,7 @@ def _holding_version(artifact: Artifact, version: str) -> Version:
     )
     if found is None:
         raise StagetagError(f"version {version!r} of {artifact.name!r} is not registered")
+    _at_commit(artifact, found.commit_hexsha)  # a stage tag there would count for no one
     return found
 
 

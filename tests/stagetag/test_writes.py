@@ -677,6 +677,34 @@ def test_policy_actor_limits_hold_even_with_force(staged: Registered) -> None:
     assert allowed.returncode == 0, allowed.stderr
 
 
+def test_taking_a_protected_stage_away_is_guarded_like_giving_it(staged: Registered) -> None:
+    """Deregistering prod's holder moves prod to the previous one, deprecating empties it:
+    both change what prod runs, so both need a protected stage's actor."""
+    repo = staged.repo
+    before = tags(repo)
+    assert_one_line_error(as_actor(repo, "deregister", "m", "v0.0.3", actor="bob"), "alice")
+    assert_one_line_error(as_actor(repo, "deprecate", "m", actor="bob"), "'prod'", "alice")
+    assert tags(repo) == before
+    unheld = as_actor(repo, "deregister", "m", "v0.0.2", actor="bob")  # holds no prod
+    assert unheld.returncode == 0, unheld.stderr
+    allowed = as_actor(repo, "deregister", "m", "v0.0.3", actor="alice")
+    assert allowed.returncode == 0, allowed.stderr
+
+
+def test_a_stage_on_a_commit_with_two_versions_is_refused(registered: Registered) -> None:
+    """Every read skips such a stage tag as ambiguous: writing one would count for no one."""
+    repo = registered.repo
+    repo.tag("m@v9.0.0", registered.c1, "2024-04-01T00:00:00+0000")  # c1 holds v0.0.1 too
+    before = tags(repo)
+    for argv in (
+        ["assign", "m", "--stage", "qa", "--version", "v0.0.1"],
+        ["assign", "m", "--stage", "qa", "--version", "v9.0.0"],
+        ["unassign", "m", "v0.0.1", "--stage", "dev"],
+    ):
+        assert_one_line_error(stagetag(repo, *argv), "share commit", "deregister all but one")
+    assert tags(repo) == before
+
+
 def test_policy_refuses_a_commit_not_on_the_protected_branch(staged: Registered) -> None:
     repo = staged.repo
     repo.git("checkout", "-q", "-b", "feature")
