@@ -23,6 +23,7 @@ the remote's are gone.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import random
 import re
@@ -35,6 +36,7 @@ from stagetag import gitio
 from stagetag.errors import StagetagError
 from stagetag.grammar import name_to_tag
 from stagetag.registry import Registry, load_registry
+from stagetag.text import redact
 from stagetag.writes import DeletedTag, NewTag, Plan
 
 Planner = Callable[[Registry], Plan]
@@ -83,6 +85,10 @@ def _tombstones(remote: str) -> str:
 
 
 def _ref_safe(remote: str) -> str:
+    """A remote's name as a ref path part. A URL is named by a hash of it without its
+    credentials: a token must never become part of a ref name (or a file under .git)."""
+    if "/" in remote or ":" in remote or "@" in remote:
+        return "url-" + hashlib.sha256(redact(remote).encode()).hexdigest()[:16]
     return re.sub(r"[^A-Za-z0-9._-]+", "_", remote).strip("._") or "remote"
 
 

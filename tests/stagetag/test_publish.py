@@ -605,3 +605,19 @@ def test_push_without_a_remote_named_origin(tmp_path: Path) -> None:
     repo.commit("c1")
     assert_one_line_failure(stagetag(repo, "register", "m", "--push"))
     assert tags(repo) == set()
+
+
+def test_a_token_in_the_remote_url_never_becomes_a_ref_name(origin: Origin, tmp_path: Path) -> None:
+    """A push to a URL with credentials (as a CI might give it) keeps its counter refs under a
+    name that holds no part of the token."""
+    repo = new_work(origin, tmp_path / "work")
+    url = f"file://user:S3CR3T-T0KEN@{origin.bare}"  # git ignores file:// userinfo
+    result = run_stagetag(
+        "assign", "m", "--stage", "prod", "--push", "--remote", url, cwd=repo.path
+    )
+    assert result.returncode == 0, result.stderr
+    refs = repo.git("for-each-ref", "--format=%(refname)")
+    assert "refs/stagetag/remotes/url-" in refs
+    assert "S3CR3T" not in refs
+    leaked = [p for p in (repo.path / ".git").rglob("*") if "S3CR3T" in p.name]
+    assert leaked == []
