@@ -82,6 +82,11 @@ def replay_tags(state: RegistryState, tags: list[TagRecord]) -> None:
     passes: tuple[list[tuple[int, TagRecord, ParsedTag, Stamp]], ...] = ([], [], [])
     for tag in sorted(tags, key=itemgetter(0)):
         found = parse_tag(tag.name)
+        if found is not None and found.action is Action.CREATE:  # lightweight ones too
+            state.problems.append(
+                f"tag {tag.name!r}: '@created' tags have no meaning (GTO fails on them); skipped"
+            )
+            continue
         if found is None or not tag.annotated:
             continue  # not GTO's, or lightweight: not an event (it still counts for `#N`)
         if tag.problem is not None or tag.stamp is None:
@@ -100,7 +105,7 @@ def replay_tags(state: RegistryState, tags: list[TagRecord]) -> None:
             state.problems.append(f"tag {tag.name!r}: {what} (GTO fails on it); skipped")
             continue
         stamp = tag.stamp
-        if found.action is Action.DEPRECATE or found.action is Action.CREATE:
+        if found.action is Action.DEPRECATE:
             passes[0].append((stamp.epoch, tag, parsed, stamp))
         elif found.action is Action.REGISTER or found.action is Action.DEREGISTER:
             passes[1].append((stamp.epoch, tag, parsed, stamp))

@@ -7,13 +7,22 @@ tags, non-GTO tags, monorepo names and a `.gto` stage list. It avoids the states
 for the whole repository (`@created` tags, two versions of one artifact on one commit, one version
 name on two commits, an invalid `.gto`): those are tested elsewhere.
 
+It also writes `artifacts.yaml` (labels and descriptions with spaces, emoji, HTML, unicode and
+escaped control characters, missing and extra keys, paths) and `dvc.yaml` files at random
+commits, and writes some tags as raw tag objects: messages with NUL bytes, control characters
+and CRLF, and tagger dates gto still reads (before 1970, far in the future, odd zones). It avoids
+what gto fails on for the whole repository (invalid UTF-8, dates beyond year 9999, annotations
+gto's model rejects): test_odd_objects.py covers those.
+
 Runs git through conftest's helpers, so the caller must provide the pinned environment.
 """
 
 from __future__ import annotations
 
+import json
 import random
 import shlex
+import subprocess
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -58,6 +67,30 @@ ODD_MESSAGES = [
     "emoji 🚀 and quotes \"'",
 ]
 OFFSETS = [0, 0, 0, 330, -420, 60, -150, 845]
+# Raw tag objects: message bytes `git tag -m` cannot write, dates and zones it would normalise.
+ODD_BYTES = [
+    b"hello\x00world",
+    b"\x00",
+    b"a\x01b\x1bc\x7fd",
+    b"line one\r\nline two\r\n",
+    b"lone\rreturn",
+    "tab\tand \u2028 separator \u0085 and nbsp\u00a0".encode(),
+    b"",
+    b"  \n\n  ",
+]
+ODD_DATES = [b"-5 +0000", b"0 +0000", b"86400 -0100", b"32503680000 +0000", b"99999999999 +0000"]
+ODD_ZONES = [b"+0090", b"+5", b"-000130", b"--0100", b"+2359"]
+ANNOTATED = ["m", "a", "Churn_Model", "nlp-v2", "team/model", "X1", "only-annotated", "ann/x"]
+LABELS = ["tabular", "with space", "<script>alert(1)</script>", "🚀 rocket", "a|b", "", "é", "x"]
+DESCRIPTIONS = [
+    "Churn model",
+    "<b>bold</b> & <i>html</i>",
+    "pipes | in | text",
+    "line one\nline two",
+    "ctrl \x01 and nul \x00",
+    "émoji 🚀 ünïcode 漢字",
+    "",
+]
 BASE_TIME = datetime(2024, 3, 1, tzinfo=timezone.utc)
 
 
@@ -69,6 +102,7 @@ class TagSpec:
     target: str
     date: str | None
     message: str
+    raw: bytes | None = None  # a tag object written with `git hash-object --literally`
 
 
 @dataclass
@@ -81,13 +115,19 @@ class Registry:
     tags: list[TagSpec] = field(default_factory=list)
     artifacts: dict[str, set[str]] = field(default_factory=dict)
     config: str | None = None
+    annotated: list[str] = field(default_factory=list)  # in artifacts.yaml at HEAD
 
     def script(self) -> str:
         """A bash script that rebuilds the tags on top of the same commits, for bug reports."""
         lines = [f"# seed {self.seed}; commits: {' '.join(c[:7] for c in self.commits)}"]
         for tag in self.tags:
             quoted = shlex.quote(tag.name)
-            if tag.date is None:
+            if tag.raw is not None:
+                lines.append(
+                    f"git update-ref refs/tags/{quoted} $(printf %s {shlex.quote(repr(tag.raw))}"
+                    " | git hash-object -t tag -w --literally --stdin)  # the bytes of a repr"
+                )
+            elif tag.date is None:
                 lines.append(f"git tag {quoted} {tag.target[:7]}")
             else:
                 lines.append(
@@ -116,6 +156,10 @@ class _Builder:
         rng = self.rng
         for index in range(rng.randint(2, 6)):
             day = BASE_TIME - timedelta(days=30 - index)
+            if rng.random() < 0.4:
+                self._write_annotations()
+            if rng.random() < 0.15:
+                self._write_dvc_yaml()
             self.registry.commits.append(self.repo.commit(f"c{index + 1}", _git_date(day, 0)))
         if rng.random() < 0.2:
             self._side_branch_commit()
@@ -137,6 +181,55 @@ class _Builder:
         if rng.random() < 0.35:
             self._write_config()
         return self.registry
+
+    def _write_annotations(self) -> None:
+        """An `artifacts.yaml` gto reads: labels and types it never checks on reads, missing
+        and extra keys, YAML flow or block style; the artifacts at HEAD become queryable."""
+        rng = self.rng
+        path = self.registry.path / "artifacts.yaml"
+        if rng.random() < 0.15 and path.exists():
+            path.unlink()
+            self.registry.annotated = []
+            return
+        names = rng.sample(ANNOTATED, rng.randint(0, 3))
+        lines = []
+        for name in names:
+            entry: dict[str, object] = {}
+            if rng.random() < 0.5:
+                entry["type"] = rng.choice(["model", "dataset", "deep learning <b>", "", None])
+            if rng.random() < 0.4:
+                entry["path"] = rng.choice(["models/m.pkl", "data dir/x.csv", "../up", None])
+            if rng.random() < 0.5:
+                entry["labels"] = rng.sample(LABELS, rng.randint(0, 3))
+            if rng.random() < 0.5:
+                entry["description"] = rng.choice(DESCRIPTIONS)
+            if rng.random() < 0.2:
+                entry["virtual"] = rng.choice([True, False, "yes", "off", 0, 1])
+            if rng.random() < 0.2:
+                entry["custom"] = rng.choice([{"owner": "team-a", "n": [1, 2.5]}, "text", 7])
+            if rng.random() < 0.15:
+                entry["colour"] = "an extra key gto ignores"
+            if rng.random() < 0.5:
+                lines.append(f"{name}: {json.dumps(entry, ensure_ascii=False)}")
+            else:
+                lines.append(f"{name}:" + ("" if entry else " {}"))
+                lines += [f"  {k}: {json.dumps(v, ensure_ascii=False)}" for k, v in entry.items()]
+        path.write_text("\n".join(lines) + "\n" if lines else "{}\n", encoding="utf-8")
+        self.registry.annotated = names
+
+    def _write_dvc_yaml(self) -> None:
+        """DVC's annotations: gto never reads them, so neither may stagetag's JSON."""
+        rng = self.rng
+        folder = self.registry.path / rng.choice(["", "svc/api", "dir.x/sub_1"])
+        folder.mkdir(parents=True, exist_ok=True)
+        name = rng.choice(["m", "model", "Name_B", "a"])
+        label = json.dumps(rng.choice(LABELS), ensure_ascii=False)
+        (folder / "dvc.yaml").write_text(
+            f"artifacts:\n  {name}:\n    path: model.pkl\n    type: model\n"
+            f"    desc: {json.dumps(rng.choice(DESCRIPTIONS), ensure_ascii=False)}\n"
+            f"    labels: [{label}]\n",
+            encoding="utf-8",
+        )
 
     def _side_branch_commit(self) -> None:
         """A commit reachable only from its tags: gto reads tags whatever branch they are on."""
@@ -161,11 +254,47 @@ class _Builder:
         date = _git_date(BASE_TIME + timedelta(seconds=second), rng.choice(OFFSETS))
         if rng.random() < 0.2:
             message = rng.choice(ODD_MESSAGES)
-        self.registry.tags.append(TagSpec(name, target, date, message))
-        self.repo.tag(name, target, date, message)
+        if rng.random() < 0.15:
+            self._raw_tag(name, target, second)
+        else:
+            self.registry.tags.append(TagSpec(name, target, date, message))
+            self.repo.tag(name, target, date, message)
         stages = self.registry.artifacts.setdefault(artifact, set())
         if stage:
             stages.add(stage)
+
+    def _raw_tag(self, name: str, target: str, second: int) -> None:
+        """A tag object written directly: odd message bytes, or a date or zone gto reads as
+        it is written (git would normalise it)."""
+        rng = self.rng
+        epoch = int((BASE_TIME + timedelta(seconds=second)).timestamp())
+        when = f"{epoch} +0000".encode()
+        if rng.random() < 0.3:
+            when = rng.choice(ODD_DATES)
+        elif rng.random() < 0.3:
+            when = f"{epoch} ".encode() + rng.choice(ODD_ZONES)
+        body = rng.choice(ODD_BYTES) + rng.choice([b"", b"\n"])
+        raw = (
+            f"object {target}\ntype commit\ntag {name}\n".encode()
+            + b"tagger Odd Tagger <odd@example.com> "
+            + when
+            + b"\n\n"
+            + body
+        )
+        sha = (
+            subprocess.run(
+                ["git", "hash-object", "-t", "tag", "-w", "--literally", "--stdin"],
+                cwd=self.registry.path,
+                input=raw,
+                capture_output=True,
+                check=True,
+            )
+            .stdout.decode()
+            .strip()
+        )
+        self.repo.git("update-ref", f"refs/tags/{name}", sha)
+        message = body.decode("utf-8")
+        self.registry.tags.append(TagSpec(name, target, when.decode(), message, raw))
 
     def _register(self, artifact: str) -> None:
         known = self.versions.setdefault(artifact, {})

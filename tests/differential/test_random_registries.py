@@ -15,7 +15,7 @@ from difftest_harness import compare
 from generate import Registry, generate
 
 # STAGETAG_DIFF_SEEDS=500 makes a deeper local soak; CI keeps the default.
-SEEDS = range(int(os.environ.get("STAGETAG_DIFF_SEEDS", "60")))
+SEEDS = range(int(os.environ.get("STAGETAG_DIFF_SEEDS", "100")))
 FLAGS = ["--name", "--version", "--stage", "--event"]
 # gto needs 20-90 ms per command on these registries, so each seed runs the core commands plus one
 # variant per artifact and per stage, drawn from these lists; the seeds together cover them all.
@@ -68,6 +68,8 @@ def registry_commands(registry: Registry, rng: random.Random) -> list[list[str]]
                 ["show", f"{artifact}#{stage}", "--version"],
                 ["show", f"{artifact}#{stage}", *rng.choice(STAGE_EXTRAS)],
             ]
+    for name in sorted(set(registry.annotated) - set(registry.artifacts)):
+        argvs += [["show", name, "--json"], ["show", name, "-d", "--json"]]
     names = [tag.name for tag in registry.tags]
     argvs += [["check-ref", name, "--json"] for name in rng.sample(names, min(8, len(names)))]
     for name in rng.sample(names, min(3, len(names))):
