@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
@@ -252,6 +253,16 @@ def parse_tag_object(ref: str, raw: bytes) -> TagRecord:
 def _headers(raw: bytes) -> tuple[list[tuple[bytes, bytes]], bytes | None]:
     """dulwich's `_parse_message`: header lines (indented lines continue the previous one)
     up to an empty line, then the body; None for the body when the headers run to the end."""
+    cut = raw.find(b"\n\n")
+    if cut > 0 and b"\n " not in raw[:cut] and not raw.startswith((b"\n", b" ")):
+        # the usual object: one line per header, then an empty line
+        simple = []
+        for line in raw[:cut].split(b"\n"):
+            key, space, value = line.partition(b" ")
+            if not space:
+                raise _Unreadable(f"header line {line[:40]!r} has no value")
+            simple.append((key, value))
+        return simple, raw[cut + 2 :]
     headers: list[tuple[bytes, list[bytes]]] = []
     pos = 0
     while pos < len(raw):
@@ -279,12 +290,15 @@ def _read_tag_object(ref: str, raw: bytes) -> TagRecord:
     for index, expected in enumerate((b"object", b"type", b"tag")):
         if len(headers) <= index or headers[index][0] != expected:
             raise _Unreadable(f"no {expected.decode()!r} header where git puts it")
-    target, kind, name = (value for _, value in headers[:3])
+    target, kind, name = headers[0][1], headers[1][1], headers[2][1]
     if not _HEXSHA_RE.fullmatch(target):
         raise _Unreadable(f"the object it tags, {target[:50]!r}, is not an object name")
     if kind not in (b"commit", b"tag"):
         raise _Unreadable(f"it tags a {kind[:20].decode(errors='replace')}, not a commit")
-    tagger = next((value for key, value in headers[3:] if key == b"tagger"), None)
+    if len(headers) > 3 and headers[3][0] == b"tagger":  # where git writes it
+        tagger: bytes | None = headers[3][1]
+    else:
+        tagger = next((value for key, value in headers[3:] if key == b"tagger"), None)
     if tagger is None:
         raise _Unreadable("it has no tagger")
     person, stamp = _tagger(tagger)
@@ -293,7 +307,7 @@ def _read_tag_object(ref: str, raw: bytes) -> TagRecord:
         raise _Unreadable(f"its tagger {person[:60]!r} has no name or no email")
     if body is None:
         raise _Unreadable("it has no message")
-    marker = _signature_start(body)
+    marker = _signature_start(body) if b"-----BEGIN " in body else None
     try:
         message = (body if marker is None else body[:marker]).decode("utf-8")
     except UnicodeDecodeError as e:
@@ -306,7 +320,7 @@ def _read_tag_object(ref: str, raw: bytes) -> TagRecord:
         who.group("email"),
         f"{stamp.epoch} {_zone(stamp.offset_minutes)}",
         message,
-        os.fsdecode(name),
+        name.decode("utf-8", "surrogateescape"),  # os.fsdecode, as dulwich's caller
         stamp,
     )
 
@@ -321,12 +335,17 @@ def _tagger(value: bytes) -> tuple[str, Stamp]:
         if zonetext[:1] not in (b"+", b"-"):
             raise ValueError("no sign")
         epoch, offset = int(timetext), int(zonetext[1:])  # Python's int(), as dulwich's
-        person = value[: sep + 1].decode("utf-8")
     except ValueError:
         raise _Unreadable(f"its tagger date {value[sep + 2 :][:40]!r} is malformed") from None
+    try:
+        person = value[: sep + 1].decode("utf-8")
+    except UnicodeDecodeError:
+        raise _Unreadable("its tagger is not UTF-8") from None
     offset = -offset if zonetext[:1] == b"-" else offset
     hours, minutes = int(abs(offset) / 100), abs(offset) % 100  # dulwich's float division
     seconds = (1 if offset >= 0 else -1) * (hours * 3600 + minutes * 60)
+    if 0 <= epoch < 253402128000 and -86400 < seconds < 86400:  # years 1970 to 9999
+        return person, Stamp(epoch, seconds // 60)
     try:
         datetime.fromtimestamp(epoch, timezone(timedelta(seconds=seconds)))
     except (ValueError, OverflowError, OSError):
@@ -336,6 +355,7 @@ def _tagger(value: bytes) -> tuple[str, Stamp]:
     return person, Stamp(epoch, seconds // 60)
 
 
+@lru_cache(maxsize=256)
 def _zone(minutes: int) -> str:
     return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
 
