@@ -50,6 +50,18 @@ def require(tool_ok: bool, what: str, fix: str) -> None:
     pytest.skip(reason)
 
 
+def start_stagetag(argv: list[str], cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """The real `stagetag` started, not waited for: for runs that race each other."""
+    return subprocess.Popen(
+        ["stagetag", *argv],
+        cwd=cwd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
 def run_stagetag(
     *args: str,
     cwd: Path,

@@ -5,12 +5,11 @@ lost race is planned again, and parallel deleters and writers leave a remote gto
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from conftest import GitRepo
+from conftest import GitRepo, start_stagetag
 from test_publish import (
     Origin,
     assert_one_line_failure,
@@ -228,14 +227,7 @@ def test_parallel_deletes_and_writes(tmp_path: Path) -> None:
     clones[-1].commit("reg")
     before = remote_tags(origin.bare)
     procs = [
-        subprocess.Popen(
-            ["stagetag", *argv, "--push", "--json"],
-            cwd=repo.path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
+        start_stagetag([*argv, "--push", "--json"], repo.path, env)
         for (_, argv), repo in zip(RACE, clones, strict=True)
     ]
     results = [(proc, *proc.communicate(timeout=120)) for proc in procs]

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import GitRepo, make_repo, require, run_stagetag, stop
+from conftest import GitRepo, make_repo, require, run_stagetag, start_stagetag, stop
 
 from stagetag import gitio
 from stagetag.errors import StagetagError
@@ -161,14 +161,7 @@ def race(
             repo = clone(origin.bare, base / label)
             clones.append((repo, repo.commit(label) if commits else None))
         procs = [
-            subprocess.Popen(
-                ["stagetag", *argv, "--push", "--json"],
-                cwd=repo.path,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=env,
-            )
+            start_stagetag([*argv, "--push", "--json"], repo.path, env)
             for (_, argv, _), (repo, _) in zip(JOBS, clones, strict=True)
         ]
         outputs = [proc.communicate(timeout=90) for proc in procs]
