@@ -114,15 +114,20 @@ def configure_git(platform: Platform, token: str) -> tuple[str, gitio.GitEnv]:
 
 
 def summary(outcome: Outcome, request: WriteRequest) -> str:
+    leftovers = "".join(
+        f"Pushed `{t.name}`, left unpushed by an earlier run.\n\n" for t in outcome.recovered
+    ) + "".join(
+        f"Dropped local `{t.name}`: the remote took its place first.\n\n" for t in outcome.dropped
+    )
     if outcome.plan.noop:
-        return f"### stagetag: nothing to do\n\n{outcome.plan.noop}.\n"
+        return f"### stagetag: nothing to do\n\n{leftovers}{outcome.plan.noop}.\n"
     verb = "Would create" if request.dry_run else "Pushed" if outcome.pushed else "Created"
     rows = "".join(
         f"| `{t.name}` | {t.event.label} | `{t.target[:7]}` | {markdown_cell(t.message)} |\n"
         for t in outcome.plan.tags
     )
     return (
-        f"### stagetag: {request.command} {request.name}\n\n{verb} these tags:\n\n"
+        f"### stagetag: {request.command} {request.name}\n\n{leftovers}{verb} these tags:\n\n"
         f"| tag | event | commit | message |\n|---|---|---|---|\n{rows}"
     )
 
@@ -281,9 +286,10 @@ def run_command(platform: Platform, token: str, remote: str) -> int:
     request = request_from_inputs(platform, remote)
     outcome = perform(platform.workspace, request)
     record = outcome_record(outcome, request.dry_run)
+    pushed = record["recovered"] + record["tags"]  # a killed run's tag, if it left one
     outputs = {
-        "tag": record["tags"][-1] if record["tags"] else "",
-        "tags": " ".join(record["tags"]),
+        "tag": pushed[-1] if pushed else "",
+        "tags": " ".join(pushed),
         "event": record["event"] or "",
         "name": record["name"] or "",
         "version": record["version"] or "",

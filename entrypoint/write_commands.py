@@ -74,9 +74,13 @@ def outcome_record(outcome: Outcome, dry_run: bool = False) -> dict[str, Any]:
     last = outcome.plan.tags[-1] if outcome.plan.tags else None
     tags = outcome.plan.tags if dry_run else outcome.created
     deleted = outcome.plan.deletes if dry_run else outcome.deleted
+    leftovers = {
+        "recovered": [t.name for t in outcome.recovered],
+        "dropped": [t.name for t in outcome.dropped],
+    }
     if last is None and outcome.plan.deletes:
         gone = outcome.plan.deletes[-1]
-        return {
+        return leftovers | {
             "tags": [],
             "created": False,
             "event": None,
@@ -88,7 +92,7 @@ def outcome_record(outcome: Outcome, dry_run: bool = False) -> dict[str, Any]:
             "reason": None,
             "deleted": [t.name for t in deleted],
         }
-    return {
+    return leftovers | {
         "tags": [t.name for t in tags],
         "created": bool(outcome.created),
         "event": last.event.label if last else None,
@@ -108,6 +112,7 @@ def _run(repo: Path, as_json: bool, **fields: Any) -> None:
     if as_json:
         emit_json(outcome_record(outcome, request.dry_run))
         return
+    _report_leftovers(outcome, request)
     if outcome.plan.noop:
         click.echo(f"Nothing to do: {outcome.plan.noop}")
         return
@@ -126,6 +131,20 @@ def _run(repo: Path, as_json: bool, **fields: Any) -> None:
         click.echo("To push the changes upstream, run:")
         names = " ".join(shlex.quote(t.name) for t in outcome.created)
         click.echo(f"    git push {shlex.quote(request.remote)} {names}")
+
+
+def _report_leftovers(outcome: Outcome, request: WriteRequest) -> None:
+    """What was done first with the tags an earlier run left here and the remote lacked."""
+    remote = request.remote
+    for gone in outcome.dropped:
+        click.echo(
+            f"{'Would drop' if request.dry_run else 'Dropped'} local tag '{gone.name}': "
+            f"{remote!r} took its place first (git tag {shlex.quote(gone.name)} "
+            f"{gone.object} restores it)"
+        )
+    for tag in outcome.recovered:
+        verb = "Would push" if request.dry_run else "Pushed"
+        click.echo(f"{verb} git tag '{tag.name}' to {remote}, left here by an earlier run.")
 
 
 def _report_deletion(outcome: Outcome, request: WriteRequest) -> None:

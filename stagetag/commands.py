@@ -80,12 +80,12 @@ def perform(repo: Path, request: WriteRequest) -> Outcome:
 
     return apply(
         root,
+        request.name,
         planner(request),
         check,
         push=request.push,
         remote=request.remote,
         dry_run=request.dry_run,
-        detail=frozenset([request.name]),  # deprecation targets the newest event's commit
     )
 
 

@@ -525,10 +525,12 @@ def ref_value(repo: Path, ref: str) -> str | None:
         return None
 
 
-def fetch(repo: Path, remote: str, *refspecs: str) -> None:
-    """Fetch refspecs from `remote`. A failure is RemoteUnreachable when the remote cannot
-    even be listed, else GitError (e.g. a local tag that differs from the remote's)."""
-    args = ("fetch", "--quiet", "--no-tags", "--", remote, *refspecs)
+def fetch(repo: Path, remote: str, *refspecs: str, prune: bool = False) -> None:
+    """Fetch refspecs from `remote`; with `prune`, refs under the refspecs' destinations that
+    the remote lacks go. A failure is RemoteUnreachable when the remote cannot even be listed,
+    else GitError (e.g. a local tag that differs from the remote's)."""
+    args = ("fetch", "--quiet", "--no-tags", *(["--prune"] if prune else []), "--", remote)
+    args += refspecs
     result = _git(repo, args)
     if result.returncode == 0:
         return
@@ -537,10 +539,23 @@ def fetch(repo: Path, remote: str, *refspecs: str) -> None:
     raise error(repo, args, result.returncode, stderr, f"git fetch from {remote!r}")
 
 
-def local_refs(repo: Path, prefix: str) -> dict[str, str]:
-    """The refs under `prefix` here, by full name, with the objects they point at."""
-    out = run_git(repo, "for-each-ref", "--format=%(refname) %(objectname)", prefix)
+def local_refs(repo: Path, *patterns: str) -> dict[str, str]:
+    """The refs matching `for-each-ref` patterns here, by full name, with their objects."""
+    out = run_git(repo, "for-each-ref", "--format=%(refname) %(objectname)", *patterns)
     return {name: sha for name, _, sha in (line.partition(" ") for line in out.splitlines())}
+
+
+def starting_with(*starts: str) -> tuple[str, ...]:
+    """`for-each-ref` patterns for the refs whose names start with any of `starts`: its `*`
+    stops at a `/`, so names with slashes after the start need a second pattern."""
+    return tuple(p for start in starts for p in (f"{start}*", f"{start}*/**"))
+
+
+def update_refs(repo: Path, updates: Sequence[tuple[str, str]]) -> None:
+    """Set each ref to its object, all in one transaction (none moves if one cannot)."""
+    if updates:
+        commands = "".join(f"update {ref} {sha}\n" for ref, sha in updates)
+        run_git(repo, "update-ref", "--stdin", stdin=commands)
 
 
 def remote_refs(repo: Path, remote: str, *patterns: str) -> dict[str, str] | None:

@@ -2,14 +2,23 @@
 
 Without `--push` tags are only created locally, as GTO does. With it:
 
-1. fetch the remote's tags (and stagetag's per-artifact counter refs) before planning, so
-   the next `#N` is computed from what the remote has;
+1. fetch the remote's tags of the artifact (and stagetag's per-artifact counter refs) before
+   planning, so the next `#N` is computed from what the remote has; then sort out the tags
+   this clone has for the artifact and the remote lacks (a killed run's, or a write's without
+   `--push`): push the ones still valid, drop the ones that lost their race (`leftovers.py`).
+   So "nothing to do" is only ever said when the remote holds it;
 2. push one tag per push (a registration before the assignment that needs it), together
    with a compare-and-swap of `refs/stagetag/counters/<artifact>`: two runs that planned
    from the same state cannot both succeed, even for different stages;
 3. when the remote says someone else was first, delete the local tags not on the remote,
-   wait a jittered, growing moment, fetch again, plan again, and retry a bounded number of
-   times. Whatever happens, no local tag is left that the remote does not have.
+   wait a jittered, growing moment (capped), fetch again, plan again, and retry until a
+   deadline. Whatever happens, no local tag is left that the remote does not have.
+
+Why retries and not a lease on the counter: the compare-and-swap already serializes writers,
+and a lease would cost two more pushes on every uncontended write and need an expiry (clocks
+of CI runners disagree) for a run killed while holding it. What limits throughput is GTO's
+ordering by whole seconds: two tags that compete for one stage must be a second apart, so a
+write waits for a new second only when the artifact's newest event could compete with it.
 
 `--delete` plans delete tags instead. Without `--push` they go locally, as in GTO. With it,
 one atomic push deletes them on the remote only where each still points at the object this
@@ -35,6 +44,7 @@ from typing import NamedTuple
 from stagetag import gitio
 from stagetag.errors import StagetagError
 from stagetag.grammar import name_to_tag
+from stagetag.leftovers import Leftovers, sort_out
 from stagetag.registry import Registry, load_registry
 from stagetag.text import redact
 from stagetag.writes import DeletedTag, NewTag, Plan
@@ -42,10 +52,19 @@ from stagetag.writes import DeletedTag, NewTag, Plan
 Planner = Callable[[Registry], Plan]
 Check = Callable[[Registry, Plan], None]
 
-ATTEMPTS = 12
+PATIENCE = 300.0  # seconds a write keeps planning again after lost races
+ATTEMPTS = 1000
+REFUSALS = 3  # refusals in a row with the remote unchanged (a hook, or a lock held a while)
 _BASE_DELAY = 0.1  # seconds; doubled each attempt, capped, with full jitter
 _MAX_DELAY = 2.0
 _CLOCK_MARGIN = 0.05
+
+
+class Dropped(NamedTuple):
+    """A local tag that lost its race, and the object it named (to restore it by hand)."""
+
+    name: str
+    object: str
 
 
 class Outcome(NamedTuple):
@@ -53,18 +72,28 @@ class Outcome(NamedTuple):
     created: tuple[NewTag, ...]  # tags now in the local repository (and on the remote if pushed)
     pushed: bool
     deleted: tuple[DeletedTag, ...] = ()  # tags now gone locally (and from the remote if pushed)
+    recovered: tuple[NewTag, ...] = ()  # tags an earlier run left here, now pushed
+    dropped: tuple[Dropped, ...] = ()  # tags an earlier run left here, gone: they lost
 
 
 class _Lost(Exception):
     """A push was refused. `raced`: the remote's tag or counter changed since this run looked,
     so someone else was first; else it refused for its own reasons (a hook, a permission), or
     for a moment (a lock held by a push in flight), which one retry tells apart. `pushed`
-    holds the tags of the plan that did get onto the remote before that."""
+    holds the tags of the plan that did get onto the remote before that, `recovered` the
+    leftovers."""
 
-    def __init__(self, reason: str, raced: bool, pushed: tuple[NewTag, ...] = ()) -> None:
+    def __init__(
+        self,
+        reason: str,
+        raced: bool,
+        pushed: tuple[NewTag, ...] = (),
+        recovered: tuple[NewTag, ...] = (),
+    ) -> None:
         super().__init__(reason)
         self.raced = raced
         self.pushed = pushed
+        self.recovered = recovered  # leftovers pushed before the refusal
 
 
 def counter_ref(artifact: str) -> str:
@@ -77,6 +106,12 @@ def _fetched_counter_ref(remote: str, artifact: str) -> str:
     return counter_ref(artifact).replace(
         "refs/stagetag/", f"refs/stagetag/remotes/{_ref_safe(remote)}/", 1
     )
+
+
+def _mirror(remote: str) -> str:
+    """Where the remote's tags of the artifacts written are mirrored, to tell which local
+    tags the remote lacks without listing the remote's every tag."""
+    return f"refs/stagetag/remotes/{_ref_safe(remote)}/tags/"
 
 
 def _tombstones(remote: str) -> str:
@@ -94,65 +129,121 @@ def _ref_safe(remote: str) -> str:
 
 def apply(
     root: Path,
+    artifact: str,
     planner: Planner,
     check: Check,
     push: bool = False,
     remote: str = "origin",
     dry_run: bool = False,
     attempts: int = ATTEMPTS,
-    detail: frozenset[str] = frozenset(),
+    patience: float = PATIENCE,
 ) -> Outcome:
-    """Plan with `planner` on fresh state, vet with `check`, then create (and push).
-    `detail` names the artifacts whose every commit event the plan needs (see
-    `load_registry`'s `annotate`)."""
-    pushed_before: tuple[NewTag, ...] = ()  # tags an earlier attempt got onto the remote
-    refused = False  # the last attempt was refused with the remote unchanged
+    """Plan with `planner` on fresh state, vet with `check`, then create (and push) the tags
+    of `artifact`, the one artifact a write touches."""
+    annotate = frozenset([artifact])  # a deprecation targets the newest event's commit
+    pushed_before: tuple[NewTag, ...] = ()  # tags of the plan an earlier attempt pushed
+    recovered: tuple[NewTag, ...] = ()
+    dropped: tuple[Dropped, ...] = ()
+    refusals = 0  # attempts in a row refused with the remote unchanged
     raced = False  # a parallel run changed the remote since an earlier attempt looked
-    for attempt in range(attempts):
-        if push:
-            _fetch(root, remote)
-        registry = load_registry(root, annotate=detail)
+    deadline = time.monotonic() + patience
+    for attempt in range(1, attempts + 1):
         try:
-            plan = planner(registry)
-        except StagetagError as e:
-            if not raced:
-                raise
-            raise StagetagError(
-                f"a parallel run changed {remote!r} first, and now {e.message}", **e.options
-            ) from None
-        check(registry, plan)
-        if plan.noop or dry_run:
-            return Outcome(plan, pushed_before, bool(pushed_before))
-        try:
+            leave_out: frozenset[str] = frozenset()
+            if push:
+                on_remote, replaced = _fetch(root, remote, artifact)
+                dropped += replaced
+                tags = load_registry(root, with_commits=False).tags
+                leftovers = sort_out(tags, on_remote, artifact)
+                _check_leftovers(root, leftovers, check, remote)
+                lost = tuple(
+                    Dropped(t.name, gitio.tag_object(root, t.name)) for t in leftovers.lost
+                )
+                if dry_run:
+                    leave_out = frozenset(d.name for d in lost)
+                    recovered, dropped = leftovers.wanted, dropped + lost
+                elif leftovers.wanted or leftovers.lost:
+                    gitio.delete_tags(root, [d.name for d in lost])
+                    dropped += lost
+                    recovered += _push_leftovers(root, remote, leftovers.wanted)
+            registry = load_registry(root, annotate=annotate, leave_out=leave_out)
+            try:
+                plan = planner(registry)
+            except StagetagError as e:
+                if not raced:
+                    raise
+                raise StagetagError(
+                    f"a parallel run changed {remote!r} first, and now {e.message}", **e.options
+                ) from None
+            check(registry, plan)
+            done = Outcome(plan, pushed_before, bool(pushed_before or recovered))
+            done = done._replace(recovered=recovered, dropped=dropped)
+            if plan.noop or dry_run:
+                return done
             if plan.deletes:
-                return _delete(root, plan, push, remote)
+                return _delete(root, plan, push, remote)._replace(dropped=dropped)
             _wait_for_a_new_second(registry, plan)
             outcome = _create_and_push(root, plan, push, remote)
-            return outcome._replace(created=pushed_before + outcome.created)
+            return done._replace(created=pushed_before + outcome.created, pushed=outcome.pushed)
         except _Lost as lost:
             pushed_before += lost.pushed
-            if not lost.raced and refused:
+            recovered += lost.recovered
+            refusals = 0 if lost.raced else refusals + 1
+            if refusals >= REFUSALS:
                 raise StagetagError(str(lost)) from None
-            refused = not lost.raced
             raced = raced or lost.raced
-            time.sleep(random.uniform(0, min(_MAX_DELAY, _BASE_DELAY * 2**attempt)))
+            delay = random.uniform(0, min(_MAX_DELAY, _BASE_DELAY * 2**attempt))
+            if time.monotonic() + delay > deadline:
+                break
+            time.sleep(delay)
     raise StagetagError(
-        f"gave up after {attempts} attempts: parallel runs kept taking the next tag on "
+        f"gave up after {attempt} attempts: parallel runs kept taking the next tag on "
         f"{remote!r}; run again"
     )
 
 
+def _check_leftovers(root: Path, leftovers: Leftovers, check: Check, remote: str) -> None:
+    """The policy holds for leftovers as for a plan: each is checked against the remote's
+    state without them (a leftover deregistration must not hide the stage it takes)."""
+    if not leftovers.wanted:
+        return
+    names = frozenset(t.name for t in leftovers.wanted) | {t.name for t in leftovers.lost}
+    before = load_registry(root, leave_out=names)
+    for tag in leftovers.wanted:
+        try:
+            check(before, Plan((tag,)))
+        except StagetagError as e:
+            raise StagetagError(
+                f"local tag {tag.name!r} is not on {remote!r}, and {e.message}; delete it "
+                f"(git tag -d {tag.name}) to go on",
+                **e.options,
+            ) from None
+
+
+def _push_leftovers(root: Path, remote: str, wanted: tuple[NewTag, ...]) -> tuple[NewTag, ...]:
+    """Push the leftovers still valid, oldest first, each with the counter's swap."""
+    pushed: list[NewTag] = []
+    for tag in wanted:
+        try:
+            _push_one(root, remote, tag)
+        except _Lost as lost:
+            raise _Lost(str(lost), lost.raced, recovered=tuple(pushed)) from None
+        pushed.append(tag)
+    return tuple(pushed)
+
+
 def _wait_for_a_new_second(registry: Registry, plan: Plan, patience: float = 2.0) -> None:
     """GTO orders events by whole tagger seconds and breaks ties by tag name, so a tag made in
-    the same second as the artifact's newest one may not win. Start a new second first (if
-    the newest tag is from the future, a skewed clock, waiting is bounded)."""
+    the same second as a competing one may not win: a tag of another stage never competes,
+    anything else may. Start a new second first (if the newest tag is from the future, a
+    skewed clock, waiting is bounded)."""
     newest = max(
         (
             e.created_at.epoch
             for t in plan.tags
             if (artifact := registry.state.artifacts.get(t.artifact))
             for e in artifact.events
-            if e.tag is not None
+            if e.tag is not None and (e.stage is None or t.stage in (None, e.stage))
         ),
         default=0,
     )
@@ -163,56 +254,35 @@ def _wait_for_a_new_second(registry: Registry, plan: Plan, patience: float = 2.0
         time.sleep(delay)
 
 
-def _fetch(root: Path, remote: str) -> None:
-    """The remote's tags, counters and tombstones; then the local tags that a tombstone names
-    go. A local tag that the remote deleted and then made anew (same name, another object)
-    fails the first fetch: its tombstone came all the same, so the second one succeeds."""
-    refspecs = (
-        "refs/tags/*:refs/tags/*",
-        f"+refs/stagetag/counters/*:refs/stagetag/remotes/{_ref_safe(remote)}/counters/*",
+def _fetch(root: Path, remote: str, artifact: str) -> tuple[frozenset[str], tuple[Dropped, ...]]:
+    """The remote's tags of `artifact` (mirrored, so that tags it lacks show), its counters
+    and tombstones; then the local tags are made to match the mirror. Returns the names the
+    remote has, and the local tags that differed from the remote's (they lost their race).
+    A local tag that a tombstone names goes: a parallel run deleted it there."""
+    tag, mirror, safe = name_to_tag(artifact), _mirror(remote), _ref_safe(remote)
+    gitio.fetch(
+        root,
+        remote,
+        f"+refs/tags/{tag}@*:{mirror}{tag}@*",
+        f"+refs/tags/{tag}#*:{mirror}{tag}#*",
+        f"+refs/stagetag/counters/*:refs/stagetag/remotes/{safe}/counters/*",
         f"+refs/stagetag/deleted/*:{_tombstones(remote)}/*",
+        prune=True,
     )
-    try:
-        gitio.fetch(root, remote, *refspecs)
-    except gitio.RemoteUnreachable:
-        raise
-    except gitio.GitError:
-        if not _drop_deleted(root, remote):
-            _differs(root, remote)
-            raise
-        try:
-            gitio.fetch(root, remote, *refspecs)
-        except gitio.RemoteUnreachable:
-            raise
-        except gitio.GitError:
-            _differs(root, remote)
-            raise
-    _drop_deleted(root, remote)
-
-
-def _drop_deleted(root: Path, remote: str) -> bool:
-    """Delete the local tags that point at a tag object the remote's tombstones name: a
-    parallel run deleted them there. Tags the remote never had are left alone."""
+    theirs = _refs(root, mirror, tag)
+    ours = _refs(root, "refs/tags/", tag)
     dead = set(gitio.local_refs(root, _tombstones(remote)).values())
-    if not dead:
-        return False
-    names = [n[10:] for n, sha in gitio.local_refs(root, "refs/tags").items() if sha in dead]
-    gitio.delete_tags(root, names)
-    return bool(names)
+    gitio.delete_tags(root, [n for n, sha in ours.items() if sha in dead and n not in theirs])
+    moved = [(n, sha) for n, sha in theirs.items() if ours.get(n) != sha]
+    gitio.update_refs(root, [(f"refs/tags/{n}", sha) for n, sha in moved])
+    replaced = tuple(Dropped(n, ours[n]) for n, _ in moved if n in ours and ours[n] not in dead)
+    return frozenset(theirs), replaced
 
 
-def _differs(root: Path, remote: str) -> None:
-    """A fetch failed: name the local tag that differs from the remote's, if that is why
-    (else return, and the caller raises git's error)."""
-    theirs = gitio.remote_refs(root, remote, "refs/tags/*") or {}
-    ours = gitio.local_refs(root, "refs/tags")
-    differ = sorted(n for n, sha in theirs.items() if ours.get(n, sha) != sha)
-    if differ:
-        raise StagetagError(
-            f"local tag {differ[0].removeprefix('refs/tags/')!r} differs from the one on "
-            f"{remote!r}; compare `git tag` with `git ls-remote --tags {remote}` and delete "
-            "the local one"
-        ) from None
+def _refs(root: Path, under: str, tag: str) -> dict[str, str]:
+    """The refs under `under` named like the artifact's tags (`tag` is its name in tags)."""
+    found = gitio.local_refs(root, *gitio.starting_with(f"{under}{tag}@", f"{under}{tag}#"))
+    return {name.removeprefix(under): sha for name, sha in found.items()}
 
 
 def _create_and_push(root: Path, plan: Plan, push: bool, remote: str) -> Outcome:

@@ -55,18 +55,22 @@ def load_config_or_default(root: Path, problems: list[str]) -> RegistryConfig:
 
 
 def load_registry(
-    path: Path, with_commits: bool = True, annotate: frozenset[str] = frozenset()
+    path: Path,
+    with_commits: bool = True,
+    annotate: frozenset[str] = frozenset(),
+    leave_out: frozenset[str] = frozenset(),
 ) -> Registry:
     """Read the registry at `path`.
 
     `with_commits` adds each version's commit event (the registry and artifact views depend on
     it; history and check-ref do not) and the artifacts annotated at HEAD. `annotate` names the
     artifacts whose versions get their `artifacts.yaml` annotations read at their commits.
+    `leave_out` names tags to read as if they were not there (a write's view of the remote).
     """
     root = gitio.repo_root(path)
     problems: list[str] = []
     config = load_config_or_default(root, problems)
-    tags = gitio.read_tags(root)
+    tags = [t for t in gitio.read_tags(root) if t.name not in leave_out]
     state = RegistryState()
     state.problems.extend(problems)
     replay_tags(state, tags)

@@ -315,6 +315,7 @@ def test_a_lost_race_is_planned_again_with_a_fresh_counter(
         if not planned:
             theirs = apply(
                 rival.path,
+                "m",
                 lambda r: plan_assign(r, "m", rival_stage, version="v0.0.1"),
                 no_check,
                 push=True,
@@ -324,7 +325,7 @@ def test_a_lost_race_is_planned_again_with_a_fresh_counter(
         planned.extend(t.name for t in plan.tags)
         return plan
 
-    outcome = apply(mine.path, planner, no_check, push=True)
+    outcome = apply(mine.path, "m", planner, no_check, push=True)
     assert planned == ["m#prod#5", "m#prod#6"]
     assert [t.name for t in outcome.created] == ["m#prod#6"]
     assert outcome.pushed
@@ -345,6 +346,7 @@ def test_without_attempts_left_a_lost_race_is_an_error_and_leaves_nothing(
     def planner(registry: Registry) -> Plan:
         apply(
             rival.path,
+            "m",
             lambda r: plan_assign(r, "m", "staging", version="v0.0.1"),
             no_check,
             push=True,
@@ -352,7 +354,7 @@ def test_without_attempts_left_a_lost_race_is_an_error_and_leaves_nothing(
         return plan_assign(registry, "m", "prod", version="v0.0.2")
 
     with pytest.raises(StagetagError, match="gave up after 1 attempts"):
-        apply(mine.path, planner, no_check, push=True, attempts=1)
+        apply(mine.path, "m", planner, no_check, push=True, attempts=1)
     assert tags(mine) == before
     assert "m#prod#5" not in remote_tags(origin.bare)
 
@@ -378,6 +380,7 @@ def rival_between_pushes(
                 state["rival"] = True
                 apply(
                     rival.path,
+                    "m",
                     lambda r: plan_assign(r, "m", "staging", version="v0.0.1"),
                     no_check,
                     push=True,
@@ -393,7 +396,7 @@ def test_a_race_lost_after_the_registration_was_pushed(
 ) -> None:
     origin, mine, new = rival_between_pushes
     outcome = apply(
-        mine.path, lambda r: plan_assign(r, "m", "prod", commit=new), no_check, push=True
+        mine.path, "m", lambda r: plan_assign(r, "m", "prod", commit=new), no_check, push=True
     )
     remote = remote_tags(origin.bare)
     assert "m#staging#5" in remote  # the rival's
@@ -409,7 +412,7 @@ def test_a_retry_still_reports_the_registration_it_pushed(
 ) -> None:
     _, mine, new = rival_between_pushes
     outcome = apply(
-        mine.path, lambda r: plan_assign(r, "m", "prod", commit=new), no_check, push=True
+        mine.path, "m", lambda r: plan_assign(r, "m", "prod", commit=new), no_check, push=True
     )
     assert [t.name for t in outcome.created] == ["m@v0.0.4", "m#prod#6"]
 
@@ -440,21 +443,25 @@ def free_port() -> int:
 ASSIGN = ("assign", "m", "--stage", "prod", "--push")
 
 
-@pytest.mark.parametrize("language", [{}, GERMAN], ids=["english", "german"])
-def test_a_local_tag_that_differs_from_the_remotes_is_named(
-    origin: Origin, tmp_path: Path, language: dict[str, str]
+def test_a_local_tag_that_differs_from_the_remotes_loses_and_is_named(
+    origin: Origin, tmp_path: Path
 ) -> None:
-    """git refuses the fetch ("would clobber existing tag", translated or not); stagetag
-    finds which tag by comparing refs, and changes nothing."""
+    """A local m@v0.0.1 on another commit than the remote's lost its race: the write takes
+    the remote's, says so with the command that restores the old one, and goes on."""
     repo = new_work(origin, tmp_path / "work")
     repo.git("tag", "-d", "m@v0.0.1")
     repo.tag("m@v0.0.1", repo.git("rev-parse", "HEAD"), "2024-03-01T00:00:00+0000", "mine")
-    before = {name: repo.git("rev-parse", f"refs/tags/{name}") for name in tags(repo)}
-    line = assert_one_line_failure(
-        run_stagetag(*ASSIGN, cwd=repo.path, env=language), "'m@v0.0.1'", "differs"
+    mine = repo.git("rev-parse", "refs/tags/m@v0.0.1")
+    result = run_stagetag(*ASSIGN, cwd=repo.path, check=True)
+    restore = f"git tag m@v0.0.1 {mine} restores it"
+    assert (
+        f"Dropped local tag 'm@v0.0.1': 'origin' took its place first ({restore})"
+        in (result.stdout.splitlines()[0])
     )
-    assert "ls-remote" in line
-    assert {name: repo.git("rev-parse", f"refs/tags/{name}") for name in tags(repo)} == before
+    remote = remote_tags(origin.bare)
+    assert repo.git("rev-parse", "refs/tags/m@v0.0.1") == remote["m@v0.0.1"] != mine
+    assert repo.git("cat-file", "-t", mine) == "tag"  # still there to restore
+    assert "m#prod#5" in remote
 
 
 @pytest.mark.parametrize("where", ["missing-path", "closed-port"])

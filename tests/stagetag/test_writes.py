@@ -354,6 +354,8 @@ def test_auto_registration_creates_the_registration_first(registered: Registered
         "commit": registered.c4,
         "pushed": False,
         "reason": None,
+        "recovered": [],
+        "dropped": [],
     }
     assert tag_message(registered.repo, "m@v0.0.4") == "Registering artifact m version v0.0.4"
     assert tag_message(registered.repo, "m#staging#4") == (
