@@ -40,6 +40,7 @@ test: lint $(GTO_VENV)/bin/gto
 
 bench: $(BIN)/stagetag $(GTO_VENV)/bin/gto
 	GTO_ORACLE="$(CURDIR)/$(GTO_VENV)/bin/gto" PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/bench.py
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python bench/writers.py
 
 clean:
 	rm -rf $(VENV) $(GTO_VENV)

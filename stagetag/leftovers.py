@@ -36,8 +36,8 @@ class Leftovers(NamedTuple):
 def sort_out(tags: list[TagRecord], on_remote: frozenset[str], artifact: str) -> Leftovers:
     """Sort the artifact's annotated tags that the remote lacks (`on_remote` names the
     artifact's tags it has). One lost its race when the remote has since taken its counter,
-    or when, added to the remote's tags, GTO could not read it (a second version on its
-    commit, a stage tag there that no version could own). Oldest first, so that a
+    or when, added to the remote's tags, it would put a second version on its commit or GTO
+    could not read it. Oldest first, so that a
     registration comes before the assignment that needs it. Lightweight tags are no events:
     they stay as they are."""
     theirs = [t for t in tags if t.name in on_remote]
@@ -49,7 +49,11 @@ def sort_out(tags: list[TagRecord], on_remote: frozenset[str], artifact: str) ->
             if (parsed := parse_tag(tag.name)) and parsed.artifact == artifact
             if parsed.action in _KINDS
         ),
-        key=lambda pair: (pair[0].stamp.epoch if pair[0].stamp else 0, pair[0].name),
+        key=lambda pair: (
+            pair[0].stamp.epoch if pair[0].stamp else 0,
+            pair[1].stage is not None,  # in a second, registrations before stage tags
+            pair[0].name,
+        ),
     )
     taken = next_counter(theirs, artifact) - 1
     skipped = len(_replayed(theirs).problems)
@@ -57,13 +61,22 @@ def sort_out(tags: list[TagRecord], on_remote: frozenset[str], artifact: str) ->
     lost: list[TagRecord] = []
     for tag, parsed in ours:
         overtaken = parsed.counter is not None and parsed.counter <= taken
-        candidate = [*theirs, *(t for t, _ in kept), tag]
-        if overtaken or len(_replayed(candidate).problems) > skipped:
+        candidate = _replayed([*theirs, *(t for t, _ in kept), tag])
+        if overtaken or len(candidate.problems) > skipped or _shared(candidate, tag, parsed):
             lost.append(tag)
         else:
             kept.append((tag, parsed))
     state = _replayed([*theirs, *(t for t, _ in kept)])
     return Leftovers(tuple(_as_new_tag(state, t, p) for t, p in kept), tuple(lost))
+
+
+def _shared(state: RegistryState, tag: TagRecord, parsed: ParsedTag) -> bool:
+    """Whether the tag's commit now holds two versions (one commit holds one version)."""
+    try:
+        state.artifacts[parsed.artifact].find_version(tag.target, create=False)
+    except ManyVersionsError:
+        return True
+    return False
 
 
 def _replayed(tags: list[TagRecord]) -> RegistryState:

@@ -144,11 +144,29 @@ class Run:
 GERMAN = {"LANGUAGE": "de", "LANG": "C.UTF-8", "LC_ALL": ""}
 
 
+# Liveness: fifty writers, the eleven jobs over and over; an assignment of a version is forced
+# (a redeploy), so that each run has something to write whatever came first, and each run's
+# message is its own: two runs of the same write in the same second make one and the same tag
+# object, which lands once for both.
+FIFTY = [
+    (
+        f"{label}-{i}",
+        [*argv, "-m", f"{label}-{i}", *(["--force"] if "--version" in argv else [])],
+        new,
+    )
+    for i in range(50)
+    for label, argv, new in [JOBS[i % len(JOBS)]]
+]
+
+
 def race(
-    tmp_path_factory: pytest.TempPathFactory, language: dict[str, str] | None = None
+    tmp_path_factory: pytest.TempPathFactory,
+    language: dict[str, str] | None = None,
+    jobs: list[tuple[str, list[str], bool]] = JOBS,
+    timeout: float = 90,
 ) -> tuple[Origin, list[Run], GitRepo]:
-    """Eleven clones push at once (with `language`'s locale settings); then a fresh clone of
-    the remote to read it back."""
+    """One clone per job, all pushing at once (with `language`'s locale settings); then a
+    fresh clone of the remote to read it back."""
     base = tmp_path_factory.mktemp("race")
     home = tmp_path_factory.mktemp("home-race")
     env = {**cli_env(home), **(language or {})}
@@ -157,23 +175,23 @@ def race(
             patch.setenv(key, value)
         origin = make_origin(base)
         clones = []
-        for label, _, commits in JOBS:
+        for label, _, commits in jobs:
             repo = clone(origin.bare, base / label)
             clones.append((repo, repo.commit(label) if commits else None))
         procs = [
             start_stagetag([*argv, "--push", "--json"], repo.path, env)
-            for (_, argv, _), (repo, _) in zip(JOBS, clones, strict=True)
+            for (_, argv, _), (repo, _) in zip(jobs, clones, strict=True)
         ]
-        outputs = [proc.communicate(timeout=90) for proc in procs]
+        outputs = [proc.communicate(timeout=timeout) for proc in procs]
         failed = [
             f"{label}: {argv} -> {proc.returncode}: {err}"
-            for (label, argv, _), proc, (_, err) in zip(JOBS, procs, outputs, strict=True)
+            for (label, argv, _), proc, (_, err) in zip(jobs, procs, outputs, strict=True)
             if proc.returncode != 0
         ]
         assert not failed, "\n".join(failed)
         runs = [
             Run(label, repo, commit, json.loads(out))
-            for (label, _, _), (repo, commit), (out, _) in zip(JOBS, clones, outputs, strict=True)
+            for (label, _, _), (repo, commit), (out, _) in zip(jobs, clones, outputs, strict=True)
         ]
         fresh = clone(origin.bare, base / "fresh")
     return origin, runs, fresh
@@ -267,6 +285,16 @@ def test_parallel_pushes_never_collide(tmp_path_factory: pytest.TempPathFactory)
     """The acceptance test: eleven clones push at once. One test, so that xdist never runs
     the race twice."""
     raced = race(tmp_path_factory)
+    check_every_parallel_run_pushed_what_it_reported(raced)
+    check_counters_are_unique_and_every_run_got_its_change(raced)
+    check_no_clone_keeps_a_tag_the_remote_does_not_have(raced)
+    check_the_remote_reads_alike_and_the_last_prod_assignment_wins(raced)
+
+
+def test_fifty_parallel_writers_all_land(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Liveness: fifty clones write at once (a third of them to prod, so that each of those
+    must wait for a second of its own); every one lands, with the same guarantees."""
+    raced = race(tmp_path_factory, jobs=FIFTY, timeout=600)
     check_every_parallel_run_pushed_what_it_reported(raced)
     check_counters_are_unique_and_every_run_got_its_change(raced)
     check_no_clone_keeps_a_tag_the_remote_does_not_have(raced)
