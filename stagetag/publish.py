@@ -41,6 +41,7 @@ from stagetag.writes import DeletedTag, NewTag, Plan
 
 Planner = Callable[[Registry], Plan]
 Check = Callable[[Registry, Plan], None]
+Vet = Callable[[NewTag], None]  # a tag just made, before it is pushed
 
 ATTEMPTS = 12
 _BASE_DELAY = 0.1  # seconds; doubled each attempt, capped, with full jitter
@@ -101,10 +102,12 @@ def apply(
     dry_run: bool = False,
     attempts: int = ATTEMPTS,
     detail: frozenset[str] = frozenset(),
+    sign_with: Path | None = None,
+    vet: Vet | None = None,
 ) -> Outcome:
-    """Plan with `planner` on fresh state, vet with `check`, then create (and push).
-    `detail` names the artifacts whose every commit event the plan needs (see
-    `load_registry`'s `annotate`)."""
+    """Plan with `planner` on fresh state, vet with `check`, then create (signed `sign_with`
+    an SSH key, and each checked by `vet`) and push. `detail` names the artifacts whose every
+    commit event the plan needs (see `load_registry`'s `annotate`)."""
     pushed_before: tuple[NewTag, ...] = ()  # tags an earlier attempt got onto the remote
     refused = False  # the last attempt was refused with the remote unchanged
     raced = False  # a parallel run changed the remote since an earlier attempt looked
@@ -127,7 +130,7 @@ def apply(
             if plan.deletes:
                 return _delete(root, plan, push, remote)
             _wait_for_a_new_second(registry, plan)
-            outcome = _create_and_push(root, plan, push, remote)
+            outcome = _create_and_push(root, plan, push, remote, sign_with, vet)
             return outcome._replace(created=pushed_before + outcome.created)
         except _Lost as lost:
             pushed_before += lost.pushed
@@ -215,13 +218,17 @@ def _differs(root: Path, remote: str) -> None:
         ) from None
 
 
-def _create_and_push(root: Path, plan: Plan, push: bool, remote: str) -> Outcome:
+def _create_and_push(
+    root: Path, plan: Plan, push: bool, remote: str, sign_with: Path | None, vet: Vet | None
+) -> Outcome:
     created: list[NewTag] = []
     pushed: list[NewTag] = []
     try:
         for tag in plan.tags:
-            gitio.create_tag(root, tag.name, tag.target, tag.message)
+            gitio.create_tag(root, tag.name, tag.target, tag.message, sign_with)
             created.append(tag)
+            if vet is not None:
+                vet(tag)
         if push:
             for tag in plan.tags:
                 _push_one(root, remote, tag)
