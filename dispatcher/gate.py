@@ -55,12 +55,12 @@ def refusals(
                     check_promotion(policy, registry.state, (tag,), actor, on_branch, False)
                 except StagetagError as e:
                     refused[ref] = str(e)
-                if ref not in refused and (why := _unsigned(registry.root, policy, tag)):
+                if ref not in refused and (why := _signature_refusal(registry.root, policy, tag)):
                     refused[ref] = why
     return refused
 
 
-def _unsigned(root: Path, policy: PromotionPolicy, tag: NewTag) -> str | None:
+def _signature_refusal(root: Path, policy: PromotionPolicy, tag: NewTag) -> str | None:
     """Why a tag may not change its stage for want of a good signature, if the stage wants
     one."""
     rules = policy.protected.get(tag.stage or "")

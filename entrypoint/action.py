@@ -253,7 +253,7 @@ def echo_outputs(outputs: dict[str, str]) -> None:
         print(f"{key}: {' '.join(value.split())}")
 
 
-def signing_key(platform: Platform) -> signing.SigningKey | None:
+def signing_key(platform: Platform) -> str | None:
     """Input 'signing_key': the key's text (a secret; on GitHub every line is masked before
     anything else prints), or the path of a file holding it (a GitLab variable of type File)."""
     raw = platform.input("signing_key")
@@ -276,6 +276,7 @@ def refuse_secrets_in_inputs(platform: Platform, token: str) -> None:
     expanded in a message) would be written into a pushed tag or a log: refuse it."""
     secrets = {
         "token": [token] if token else [],
+        # the key's lines long enough not to turn up in an input by chance
         "signing_key": [
             line for line in secret_lines(platform.input("signing_key")) if len(line) > 16
         ],
@@ -290,7 +291,7 @@ def refuse_secrets_in_inputs(platform: Platform, token: str) -> None:
 
 
 @contextmanager
-def key_file(key: signing.SigningKey | None) -> Iterator[Path | None]:
+def key_file(key: str | None) -> Iterator[Path | None]:
     """The key in a file only this user can read (as ssh-keygen wants), for as long as the
     run lasts; removed after, whatever happens."""
     if key is None:
@@ -299,7 +300,7 @@ def key_file(key: signing.SigningKey | None) -> Iterator[Path | None]:
     with tempfile.TemporaryDirectory(prefix="stagetag-key-") as folder:
         path = Path(folder) / "signing_key"
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
-            out.write(key.text)
+            out.write(key)
         yield path
 
 

@@ -27,13 +27,6 @@ _SSH_SIGNATURE_END = b"-----END SSH SIGNATURE-----"
 _OTHER_SIGNATURES = (b"-----BEGIN PGP SIGNATURE-----", b"-----BEGIN SIGNED MESSAGE-----")
 
 
-class SigningKey(NamedTuple):
-    """An SSH private key in OpenSSH's format, without a passphrase."""
-
-    text: str  # the key file's text, one `\n` per line
-    fingerprint: str  # `SHA256:...`, as ssh-keygen -l shows it: safe to print
-
-
 class _Reader:
     """SSH's wire format: big-endian lengths, then bytes."""
 
@@ -56,13 +49,15 @@ class _Reader:
 
 
 def fingerprint(public_blob: bytes) -> str:
+    """`SHA256:...`, as ssh-keygen -l names a key: safe to show."""
     digest = base64.b64encode(hashlib.sha256(public_blob).digest()).decode()
     return "SHA256:" + digest.rstrip("=")
 
 
-def parse_key(text: str, source: str) -> SigningKey:
-    """The key in `text`, or one line saying why stagetag cannot sign with it; `source`
-    names where it came from (never its content)."""
+def parse_key(text: str, source: str) -> str:
+    """The SSH private key in `text` (OpenSSH's format, no passphrase) as a key file holds it,
+    one `\n` per line; else one line saying why stagetag cannot sign with it. `source` names
+    where it came from (never its content)."""
     lines = [line.strip() for line in text.strip().splitlines()]
     if len(lines) < 3 or lines[0] != _KEY_BEGIN or lines[-1] != _KEY_END:
         raise StagetagError(
@@ -74,10 +69,11 @@ def parse_key(text: str, source: str) -> SigningKey:
         if reader.take(15) != b"openssh-key-v1\0":
             raise ValueError("not openssh-key-v1")
         cipher = reader.string()
-        reader.string(), reader.string()  # the key derivation and its options
+        reader.string()  # the key derivation
+        reader.string()  # and its options
         if reader.uint32() != 1:
             raise ValueError("not one key")
-        public = reader.string()
+        reader.string()  # the public key
         private = _Reader(reader.string())
         if cipher == b"none" and private.uint32() != private.uint32():
             raise ValueError("check bytes differ")
@@ -91,10 +87,10 @@ def parse_key(text: str, source: str) -> SigningKey:
             f"{source} is protected by a passphrase, which stagetag cannot type; use a key "
             "without one (ssh-keygen -t ed25519 -N '' -f KEY) and keep it as a secret"
         )
-    return SigningKey("\n".join(lines) + "\n", fingerprint(public))
+    return "\n".join(lines) + "\n"
 
 
-def read_key(path: Path) -> SigningKey:
+def read_key(path: Path) -> str:
     """The private key in the file at `path` (`--sign-with PATH`)."""
     try:
         data = path.read_bytes()
