@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 from conftest import GitRepo, ssh_key
 
+from stagetag import signing
 from stagetag.errors import StagetagError
 from stagetag.policy import Signers, load_policy
 from stagetag.settings import load_settings
-from stagetag.signing import fingerprint, parse_key, read_key, signature_of
+from stagetag.signing import fingerprint, parse_key, read_key, refusal, signature_of
 
 
 def test_a_key_is_read_as_its_file_holds_it(tmp_path: Path) -> None:
@@ -62,6 +63,28 @@ def test_the_signature_is_the_last_line_that_starts_one(repo: GitRepo, tmp_path:
     assert signature_of(raw["plain"]).kind == "none"
     assert signature_of(b"m\n-----BEGIN PGP SIGNATURE-----\nx\n").kind == "other"
     assert signature_of(b"m-----BEGIN SSH SIGNATURE-----\nx\n").kind == "none"  # mid-line
+
+
+def test_what_refuses_a_tag_for_a_signed_stage(repo: GitRepo, tmp_path: Path) -> None:
+    key, public = ssh_key(tmp_path / "keys", "bot")
+    signers = tmp_path / "allowed_signers"
+    signers.write_text(f"bot {public}\n")
+    head = repo.commit("c1")
+    repo.ssh_signed_tag("good", head, "2024-01-01T00:00:00+0000", "signed", key)
+    repo.tag("plain", head, "2024-01-01T00:00:00+0000", "plain")
+    repo.tag("garbled", head, "2024-01-01T00:00:00+0000", "a\n-----BEGIN SSH SIGNATURE-----\n")
+    assert refusal(repo.path, "good", "prod", signers, "signers") is None
+    assert refusal(repo.path, "plain", "prod", signers, "signers") == (
+        "stage 'prod' takes only tags signed by a key in signers, and 'plain' is not signed"
+    )
+    garbled = refusal(repo.path, "garbled", "prod", signers, "signers")
+    assert garbled is not None and garbled.endswith("the SSH signature of 'garbled' is unreadable")
+
+
+def test_signing_needs_ssh_keygen(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(signing.shutil, "which", lambda name: None)
+    with pytest.raises(StagetagError, match="need ssh-keygen, which is not on PATH"):
+        signing.require_ssh_keygen()
 
 
 def settings_error(tmp_path: Path, text: str) -> str:
