@@ -1,4 +1,4 @@
-# The stagetag action image: Python, git and the stagetag wheel, nothing else.
+# The stagetag action image: Python, git, ssh-keygen and the stagetag wheel, nothing else.
 # Build with another base (e.g. a local mirror of python:3.12-slim) via --build-arg BASE=...
 ARG BASE=python:3.12-slim
 
@@ -10,11 +10,12 @@ COPY . .
 RUN pip wheel --no-cache-dir --disable-pip-version-check --no-deps --wheel-dir /wheels .
 
 FROM ${BASE}
-# git is the only system package stagetag needs; the version follows the base image.
-# apt's package lists, its binary caches and the downloaded .debs are of no use at run time.
+# git, and OpenSSH's client for ssh-keygen, with which git signs and verifies signed stage
+# tags; the versions follow the base image. apt's package lists, its binary caches and the
+# downloaded .debs are of no use at run time.
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends git \
+    && apt-get install -y --no-install-recommends git openssh-client \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin /var/cache/apt/archives/*.deb
 

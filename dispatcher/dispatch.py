@@ -18,7 +18,7 @@ from stagetag.dispatcher.gate import PolicyRefused, ci_actor, refusals
 from stagetag.dispatcher.plan import DispatchPlan, plan_dispatch
 from stagetag.dispatcher.refs import ensure_tags, new_since, triggering_refs
 from stagetag.errors import StagetagError
-from stagetag.policy import load_policy
+from stagetag.policy import load_policy, signers_path
 from stagetag.registry import Registry, load_registry
 from stagetag.settings import SETTINGS_FILE, Settings, load_settings
 
@@ -89,9 +89,9 @@ def default_branch(env: Mapping[str, str]) -> str | None:
 
 
 def trusted_settings(root: Path, remote: str, branch: str) -> Settings:
-    """stagetag.yaml and its templates folder as the default branch has them. A pushed tag's
-    own commit is its author's to write, deploy commands included: in CI, what deploys is
-    decided by the branch that reviews guard, fetched fresh."""
+    """stagetag.yaml, its templates folder and the allowed-signers file as the default branch
+    has them. A pushed tag's own commit is its author's to write, deploy commands and signers
+    included: in CI, what deploys is decided by the branch that reviews guard, fetched fresh."""
     ref = "refs/stagetag/trusted"
     try:
         gitio.fetch(root, remote, f"+refs/heads/{branch}:{ref}")
@@ -108,8 +108,16 @@ def trusted_settings(root: Path, remote: str, branch: str) -> Settings:
         templates = _TEMPLATES_KEY.search(text)
         if templates:
             files.update(gitio.files_at(root, ref, [templates[1].strip()]))
+    _write_files(folder, files)
+    settings = load_settings(folder, folder / SETTINGS_FILE)
+    signers = signers_path(settings)
+    if signers is not None:
+        _write_files(folder, gitio.files_at(root, ref, [signers]))
+    return settings
+
+
+def _write_files(folder: Path, files: Mapping[str, bytes]) -> None:
     for name, data in files.items():
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    return load_settings(folder, folder / SETTINGS_FILE)

@@ -1,14 +1,16 @@
 """The promotion policy, checked again when a tag is deployed. stagetag's writes check it, but
 anyone who may push tags can push `churn#prod#9` by hand; the deploy is where it must hold.
 The policy comes from the same trusted stagetag.yaml as the deploy config (the default branch,
-in CI), the actor from the CI system (who pushed, or who ran the workflow)."""
+in CI), the actor from the CI system (who pushed, or who ran the workflow), and for a stage
+with `signed: true` the allowed-signers file from that same tree: a tag whose SSH signature
+does not verify with a key listed there plans no job, whoever pushed it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from stagetag import gitio
+from stagetag import gitio, signing
 from stagetag.dispatcher.plan import after_deregistration
 from stagetag.errors import StagetagError
 from stagetag.events import Event, Kind
@@ -41,7 +43,7 @@ def refusals(
     remote: str,
 ) -> dict[str, str]:
     """Each ref that breaks `policy`, with why. Order applies to assignments; protected
-    stages' actors and branches to every event that changes what a stage runs."""
+    stages' actors, branches and signatures to every event that changes what a stage runs."""
     if not policy.order and not policy.protected:
         return {}
     on_branch = _branches(registry.root, remote, policy)
@@ -53,7 +55,21 @@ def refusals(
                     check_promotion(policy, registry.state, (tag,), actor, on_branch, False)
                 except StagetagError as e:
                     refused[ref] = str(e)
+                if ref not in refused and (why := _signature_refusal(registry.root, policy, tag)):
+                    refused[ref] = why
     return refused
+
+
+def _signature_refusal(root: Path, policy: PromotionPolicy, tag: NewTag) -> str | None:
+    """Why a tag may not change its stage for want of a good signature, if the stage wants
+    one."""
+    rules = policy.protected.get(tag.stage or "")
+    if rules is None or not rules.signed or policy.signers is None:
+        return None
+    signing.require_ssh_keygen()
+    return signing.refusal(
+        root, tag.name, tag.stage or "", policy.signers.path, policy.signers.shown
+    )
 
 
 def _changes(registry: Registry, event: Event) -> list[NewTag]:

@@ -4,22 +4,26 @@ and report back to the CI system (outputs, summary, annotations).
 Inputs: command (register, assign, unassign, deregister, deprecate, rollback; check-ref:
 gto-action's outputs for the triggering tag; dispatch: the deployment matrix; dashboard: the
 registry as a static site), name, ref, version, stage, message, push (default true), remote,
-token, dry_run, force, simple, bump, to, skip_registration, dispatch_workflow, dispatch_ref,
-output.
+token, signing_key, dry_run, force, simple, bump, to, skip_registration, dispatch_workflow,
+dispatch_ref, output.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import os
+import tempfile
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import click
 
-from stagetag import gitio
+from stagetag import gitio, signing
 from stagetag.annotations import artifact_annotations
 from stagetag.commands import COMMANDS, WriteRequest, perform
 from stagetag.dispatcher.dispatch import dispatch as dispatch_tags
@@ -58,7 +62,7 @@ def flag(platform: Platform, name: str, default: bool) -> bool:
     raise StagetagError(f"input {name!r} must be true or false, not {raw!r}")
 
 
-def request_from_inputs(platform: Platform, remote: str) -> WriteRequest:
+def request_from_inputs(platform: Platform, remote: str, signing_key: Path | None) -> WriteRequest:
     command = platform.input("command") or "assign"
     if command not in COMMANDS:
         choices = ", ".join([*COMMANDS, *READ_COMMANDS])
@@ -85,6 +89,7 @@ def request_from_inputs(platform: Platform, remote: str) -> WriteRequest:
         remote=remote,
         dry_run=flag(platform, "dry_run", False),
         actor=platform.actor,
+        signing_key=signing_key,
     )
 
 
@@ -253,12 +258,55 @@ def echo_outputs(outputs: dict[str, str]) -> None:
         print(f"{key}: {' '.join(value.split())}")
 
 
-def refuse_token_in_inputs(platform: Platform, token: str) -> None:
-    """A token inside another input (pasted into a form, or a `$STAGETAG_TOKEN` the CI system
+def signing_key(platform: Platform) -> str | None:
+    """Input 'signing_key': the key's text (a secret; on GitHub every line is masked before
+    anything else prints), or the path of a file holding it (a GitLab variable of type File)."""
+    raw = platform.input("signing_key")
+    if not raw:
+        return None
+    if "\n" not in raw and not raw.startswith("-----") and Path(raw).is_file():
+        return signing.read_key(Path(raw))
+    for line in secret_lines(raw):
+        platform.mask(line)
+    return signing.parse_key(raw, "input 'signing_key'")
+
+
+def secret_lines(key: str) -> list[str]:
+    """The lines of a key that are secret: all but its BEGIN and END lines."""
+    return [line for line in map(str.strip, key.splitlines()) if line and line[:5] != "-----"]
+
+
+def refuse_secrets_in_inputs(platform: Platform, token: str) -> None:
+    """A secret inside another input (pasted into a form, or a `$STAGETAG_TOKEN` the CI system
     expanded in a message) would be written into a pushed tag or a log: refuse it."""
+    secrets = {
+        "token": [token] if token else [],
+        # the key's lines long enough not to turn up in an input by chance
+        "signing_key": [
+            line for line in secret_lines(platform.input("signing_key")) if len(line) > 16
+        ],
+    }
     for name, value in platform.inputs().items():
-        if name != "token" and token and token in value:
-            raise StagetagError(f"input {name!r} contains the token; remove it from that input")
+        for secret, pieces in secrets.items():
+            if name != secret and any(piece in value for piece in pieces):
+                what = secret.replace("_", " ")
+                raise StagetagError(
+                    f"input {name!r} contains the {what}; remove it from that input"
+                )
+
+
+@contextmanager
+def key_file(key: str | None) -> Iterator[Path | None]:
+    """The key in a file only this user can read (as ssh-keygen wants), for as long as the
+    run lasts; removed after, whatever happens."""
+    if key is None:
+        yield None
+        return
+    with tempfile.TemporaryDirectory(prefix="stagetag-key-") as folder:
+        path = Path(folder) / "signing_key"
+        with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(key)
+        yield path
 
 
 def run(platform: Platform) -> int:
@@ -270,20 +318,21 @@ def run(platform: Platform) -> int:
             "alone, on one line, in the secret"
         )
     platform.mask(token)
-    refuse_token_in_inputs(platform, token)
+    key = signing_key(platform)
+    refuse_secrets_in_inputs(platform, token)
     remote, git_env = configure_git(platform, token)
-    with gitio.configured(git_env):
-        return run_command(platform, token, remote)
+    with gitio.configured(git_env), key_file(key) as key_path:
+        return run_command(platform, token, remote, key_path)
 
 
-def run_command(platform: Platform, token: str, remote: str) -> int:
+def run_command(platform: Platform, token: str, remote: str, key: Path | None) -> int:
     if platform.input("command") == "check-ref":
         return check_ref(platform, remote)
     if platform.input("command") == "dispatch":
         return dispatch(platform, remote)
     if platform.input("command") == "dashboard":
         return dashboard(platform, remote)
-    request = request_from_inputs(platform, remote)
+    request = request_from_inputs(platform, remote, key)
     outcome = perform(platform.workspace, request)
     record = outcome_record(outcome, request.dry_run)
     pushed = record["recovered"] + record["tags"]  # a killed run's tag, if it left one

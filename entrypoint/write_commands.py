@@ -54,6 +54,12 @@ def write_options(command: Callable[..., Any]) -> Callable[..., Any]:
             default=default_actor,
             help="Who asks, for protected stages [default: $GITHUB_ACTOR or $GITLAB_USER_LOGIN].",
         ),
+        click.option(
+            "--sign-with",
+            "signing_key",
+            type=click.Path(path_type=Path, dir_okay=False),
+            help="Sign the tags with this SSH private key file (stages with `signed: true`).",
+        ),
     ]
     for option in reversed(options):
         command = option(command)

@@ -7,14 +7,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from stagetag import gitio
+from stagetag import gitio, signing
 from stagetag.config import CONFIG_FILE, load_config
 from stagetag.errors import Option, StagetagError
-from stagetag.policy import check_deletion, check_promotion, load_policy
-from stagetag.publish import Outcome, apply
+from stagetag.policy import (
+    PromotionPolicy,
+    check_deletion,
+    check_promotion,
+    check_signing,
+    load_policy,
+)
+from stagetag.publish import Outcome, Vet, apply
 from stagetag.registry import Registry
 from stagetag.settings import load_settings
 from stagetag.writes import (
+    NewTag,
     Plan,
     plan_assign,
     plan_delete_artifact,
@@ -58,15 +65,21 @@ class WriteRequest:
     dry_run: bool = False
     actor: str | None = None
     delete: bool = False  # GTO's -d/--delete: delete the tags instead of writing a new one
+    signing_key: Path | None = None  # an SSH private key file: every tag written is signed
 
 
 def perform(repo: Path, request: WriteRequest) -> Outcome:
-    """Plan on fresh state, check the promotion policy, create and (maybe) push."""
+    """Plan on fresh state, check the promotion policy, create (signed, with a key) and
+    (maybe) push."""
     _check_text(request)
+    if request.signing_key is not None:
+        signing.read_key(request.signing_key)  # a key git cannot use: refused before any tag
+        signing.require_ssh_keygen()
     root = gitio.repo_root(repo)
     _check_checkout(root)
     load_config(root)  # reads warn about a broken .gto and go on; writes must not
     policy = load_policy(load_settings(root))
+    must_sign: dict[str, str] = {}  # the plan's tags for signed stages, with the stage
 
     def on_branch(commit: str, branch: str) -> bool:
         refs = (f"refs/remotes/{request.remote}/{branch}", f"refs/heads/{branch}")
@@ -77,6 +90,9 @@ def perform(repo: Path, request: WriteRequest) -> Outcome:
     def check(registry: Registry, plan: Plan) -> None:
         check_promotion(policy, registry.state, plan.tags, request.actor, on_branch, request.force)
         check_deletion(policy, plan.deletes, request.actor, on_branch)
+        signed = check_signing(policy, registry.state, plan.tags, request.signing_key is not None)
+        must_sign.clear()
+        must_sign.update(signed)
 
     return apply(
         root,
@@ -86,7 +102,24 @@ def perform(repo: Path, request: WriteRequest) -> Outcome:
         push=request.push,
         remote=request.remote,
         dry_run=request.dry_run,
+        sign_with=request.signing_key,
+        vet=_signature_check(root, policy, must_sign),
     )
+
+
+def _signature_check(root: Path, policy: PromotionPolicy, must_sign: dict[str, str]) -> Vet:
+    """A signed tag for a signed stage must verify against the allowed signers here before it
+    is pushed: one that dispatch would refuse would still hold the stage for GTO."""
+
+    def vet(tag: NewTag) -> None:
+        stage = must_sign.get(tag.name)
+        if stage is None or policy.signers is None:
+            return
+        why = signing.refusal(root, tag.name, stage, policy.signers.path, policy.signers.shown)
+        if why is not None:
+            raise StagetagError(f"{why}; dispatch would not deploy it, so it was not kept")
+
+    return vet
 
 
 def _check_text(request: WriteRequest) -> None:

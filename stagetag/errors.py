@@ -19,7 +19,12 @@ class Option(NamedTuple):
 Wording = Callable[[Option], str]
 
 # How the command line spells an option whose flag differs from its input id.
-_FLAGS = {"skip_registration": "--sr", "bump": "one --bump-* flag", "to": "--to VERSION"}
+_FLAGS = {
+    "skip_registration": "--sr",
+    "bump": "one --bump-* flag",
+    "to": "--to VERSION",
+    "signing_key": "--sign-with KEY",
+}
 
 
 def as_flag(option: Option) -> str:

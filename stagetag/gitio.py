@@ -488,25 +488,38 @@ def resolve_commit(repo: Path, rev: str) -> str:
         raise StagetagError(f"cannot resolve revision {rev!r} to a commit in {repo}") from None
 
 
-def create_tag(repo: Path, name: str, target: str, message: str) -> None:
-    """An annotated, unsigned tag with the message stored verbatim (no trailing newline)."""
+def create_tag(
+    repo: Path, name: str, target: str, message: str, sign_with: Path | None = None
+) -> None:
+    """An annotated tag with the message stored verbatim (no trailing newline), unsigned, or
+    `sign_with` an SSH private key file (git's `gpg.format=ssh`). git appends a signature
+    right after the message, so a signed message gets the newline that puts the signature on
+    a line of its own (where git and GTO look for it); GTO strips it, so GTO reads the same
+    message either way."""
+    settings: tuple[tuple[str, str], ...] = ()
+    how = "--no-sign"
+    if sign_with is not None:
+        settings = (("gpg.format", "ssh"), ("user.signingkey", str(sign_with)))
+        how = "--sign"
+        message = message if message.endswith("\n") else message + "\n"
+    env = current_env()
+    args = ("tag", "-a", how, "--cleanup=verbatim", "-F", "-", name, target)
     try:
-        run_git(
-            repo,
-            "tag",
-            "-a",
-            "--no-sign",
-            "--cleanup=verbatim",
-            "-F",
-            "-",
-            name,
-            target,
-            stdin=message,
-        )
+        with configured(GitEnv(env.settings + settings, env.identity)):
+            run_git(repo, *args, stdin=message)
     except GitError as e:
         if _git(repo, ("var", "GIT_COMMITTER_IDENT")).returncode != 0:
             raise NoIdentity(repo, e.command, e.returncode, e.stderr) from None
         raise
+
+
+def verify_tag(repo: Path, tag_object: str, allowed_signers: Path) -> bool:
+    """Whether the tag object's signature verifies with a key `allowed_signers` (git's
+    allowed-signers file for SSH signatures) lists for its signer; False for any failure."""
+    env = current_env()
+    setting = (("gpg.ssh.allowedSignersFile", str(allowed_signers)),)
+    with configured(GitEnv(env.settings + setting, env.identity)):
+        return _git(repo, ("verify-tag", tag_object)).returncode == 0
 
 
 def delete_tags(repo: Path, names: Sequence[str]) -> None:

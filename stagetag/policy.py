@@ -7,12 +7,15 @@ may change. They live in `stagetag.yaml` under `promotion:`.
         prod:
           actors: [alice, release-bot]
           branches: [main]            # the commit must be on one of these branches
+          signed: true                # the tag must be signed by a key in `signers`
+      signers: .stagetag/allowed_signers  # git's allowed-signers file (ssh-keygen(1))
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
 
 from stagetag.errors import Option, StagetagError
 from stagetag.events import Kind
@@ -27,28 +30,81 @@ from stagetag.yamlio import Located
 class Protection:
     actors: tuple[str, ...] | None = None
     branches: tuple[str, ...] | None = None
+    signed: bool = False
+
+
+@dataclass(frozen=True)
+class Signers:
+    """The allowed-signers file: as stagetag.yaml names it, and where it is read from."""
+
+    shown: str
+    path: Path
 
 
 @dataclass(frozen=True)
 class PromotionPolicy:
     order: tuple[str, ...] = ()
     protected: dict[str, Protection] = field(default_factory=dict)
+    signers: Signers | None = None
+
+    def signed_stages(self) -> frozenset[str]:
+        return frozenset(stage for stage, rules in self.protected.items() if rules.signed)
+
+
+_SECTION_KEYS = {"order", "protected", "signers"}
 
 
 def load_policy(settings: Settings) -> PromotionPolicy:
-    section = settings.section("promotion", {"order", "protected"})
+    section = settings.section("promotion", _SECTION_KEYS)
     order = _names(settings, section, "order")
     protected_section = settings.mapping(section, "protected")
     protected = {}
     for stage in protected_section:
-        rules = settings.mapping(protected_section, stage, {"actors", "branches"})
+        rules = settings.mapping(protected_section, stage, {"actors", "branches", "signed"})
         protected[str(stage)] = Protection(
             actors=_names(settings, rules, "actors", plain=False) if "actors" in rules else None,
             branches=_names(settings, rules, "branches", plain=False)
             if "branches" in rules
             else None,
+            signed=_signed(settings, rules, "signers" in section),
         )
-    return PromotionPolicy(order=order, protected=protected)
+    shown = signers_path(settings)
+    signers = None
+    if shown is not None:
+        path = settings.path.parent / shown
+        if not path.is_file():
+            raise settings.error(section, "signers", f"file {shown!r} does not exist")
+        signers = Signers(shown, path)
+    return PromotionPolicy(order=order, protected=protected, signers=signers)
+
+
+def signers_path(settings: Settings) -> str | None:
+    """`promotion: signers:`, a file in the repository (relative, inside it), if given."""
+    section = settings.section("promotion", _SECTION_KEYS)
+    value = section.get("signers")
+    if value is None:
+        return None
+    parts = PurePosixPath(value).parts if isinstance(value, str) else ()
+    if not parts or parts[0] == "/" or ".." in parts or "\\" in value:
+        raise settings.error(
+            section,
+            "signers",
+            "expected the path of a file in the repository, e.g. .stagetag/allowed_signers",
+        )
+    return str(PurePosixPath(value))
+
+
+def _signed(settings: Settings, rules: Located, have_signers: bool) -> bool:
+    value = rules.get("signed", False)
+    if not isinstance(value, bool):
+        raise settings.error(rules, "signed", "expected true or false")
+    if value and not have_signers:
+        raise settings.error(
+            rules,
+            "signed",
+            "needs promotion.signers: the allowed-signers file of the keys that may sign",
+        )
+    return value
 
 
 def _names(settings: Settings, mapping: Located, key: str, plain: bool = True) -> tuple[str, ...]:
@@ -112,6 +168,27 @@ def check_deletion(
         rules = policy.protected.get(tag.stage) if tag.stage is not None else None
         if rules is not None:
             _check_protection(tag, rules, actor, on_branch)
+
+
+def check_signing(
+    policy: PromotionPolicy, state: RegistryState, tags: tuple[NewTag, ...], signing: bool
+) -> dict[str, str]:
+    """Each tag that changes a stage with `signed: true`, with that stage; without a key to
+    sign with (`signing`), such a write is refused: dispatch would never deploy it."""
+    signed = policy.signed_stages()
+    must = {
+        tag.name: min(stages)
+        for tag in tags
+        if (stages := signed.intersection(_stages_changed(state, tag)))
+    }
+    if must and not signing:
+        raise StagetagError(
+            f"stage {next(iter(must.values()))!r} takes only signed tags: give {{key}}, an SSH "
+            "key listed in the allowed signers "
+            f"({policy.signers.shown if policy.signers else 'promotion.signers'})",
+            key=Option("signing_key"),
+        )
+    return must
 
 
 def _check_protection(

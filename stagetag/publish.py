@@ -51,6 +51,7 @@ from stagetag.writes import DeletedTag, NewTag, Plan
 
 Planner = Callable[[Registry], Plan]
 Check = Callable[[Registry, Plan], None]
+Vet = Callable[[NewTag], None]  # a tag just made, before it is pushed
 
 PATIENCE = 300.0  # seconds a write keeps planning again after lost races
 ATTEMPTS = 1000
@@ -137,9 +138,12 @@ def apply(
     dry_run: bool = False,
     attempts: int = ATTEMPTS,
     patience: float = PATIENCE,
+    sign_with: Path | None = None,
+    vet: Vet | None = None,
 ) -> Outcome:
-    """Plan with `planner` on fresh state, vet with `check`, then create (and push) the tags
-    of `artifact`, the one artifact a write touches."""
+    """Plan with `planner` on fresh state, vet with `check`, then create (signed `sign_with`
+    an SSH key, and each checked by `vet`) and push the tags of `artifact`, the one artifact
+    a write touches."""
     annotate = frozenset([artifact])  # a deprecation targets the newest event's commit
     pushed_before: tuple[NewTag, ...] = ()  # tags of the plan an earlier attempt pushed
     recovered: tuple[NewTag, ...] = ()
@@ -155,7 +159,7 @@ def apply(
                 dropped += replaced
                 tags = load_registry(root, with_commits=False).tags
                 leftovers = sort_out(tags, on_remote, artifact)
-                _check_leftovers(root, leftovers, check, remote)
+                _check_leftovers(root, leftovers, check, vet, remote)
                 lost = tuple(
                     Dropped(t.name, gitio.tag_object(root, t.name)) for t in leftovers.lost
                 )
@@ -183,7 +187,7 @@ def apply(
             if plan.deletes:
                 return _delete(root, plan, push, remote)._replace(dropped=dropped)
             _wait_for_a_new_second(registry, plan)
-            outcome = _create_and_push(root, plan, push, remote)
+            outcome = _create_and_push(root, plan, push, remote, sign_with, vet)
             return done._replace(created=pushed_before + outcome.created, pushed=outcome.pushed)
         except _Lost as lost:
             pushed_before += lost.pushed
@@ -202,9 +206,12 @@ def apply(
     )
 
 
-def _check_leftovers(root: Path, leftovers: Leftovers, check: Check, remote: str) -> None:
+def _check_leftovers(
+    root: Path, leftovers: Leftovers, check: Check, vet: Vet | None, remote: str
+) -> None:
     """The policy holds for leftovers as for a plan: each is checked against the remote's
-    state without them (a leftover deregistration must not hide the stage it takes)."""
+    state without them (a leftover deregistration must not hide the stage it takes), and
+    vetted as a tag just made (its signature)."""
     if not leftovers.wanted:
         return
     names = frozenset(t.name for t in leftovers.wanted) | {t.name for t in leftovers.lost}
@@ -212,6 +219,8 @@ def _check_leftovers(root: Path, leftovers: Leftovers, check: Check, remote: str
     for tag in leftovers.wanted:
         try:
             check(before, Plan((tag,)))
+            if vet is not None:
+                vet(tag)
         except StagetagError as e:
             raise StagetagError(
                 f"local tag {tag.name!r} is not on {remote!r}, and {e.message}; delete it "
@@ -285,13 +294,17 @@ def _refs(root: Path, under: str, tag: str) -> dict[str, str]:
     return {name.removeprefix(under): sha for name, sha in found.items()}
 
 
-def _create_and_push(root: Path, plan: Plan, push: bool, remote: str) -> Outcome:
+def _create_and_push(
+    root: Path, plan: Plan, push: bool, remote: str, sign_with: Path | None, vet: Vet | None
+) -> Outcome:
     created: list[NewTag] = []
     pushed: list[NewTag] = []
     try:
         for tag in plan.tags:
-            gitio.create_tag(root, tag.name, tag.target, tag.message)
+            gitio.create_tag(root, tag.name, tag.target, tag.message, sign_with)
             created.append(tag)
+            if vet is not None:
+                vet(tag)
         if push:
             for tag in plan.tags:
                 _push_one(root, remote, tag)

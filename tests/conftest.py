@@ -250,17 +250,8 @@ class GitRepo:
                 check=True,
                 capture_output=True,
             )
-        self.git(
-            "-c",
-            f"user.signingkey={IDENTITY['GIT_COMMITTER_EMAIL']}",
-            "tag",
-            "-s",
-            name,
-            "-m",
-            message,
-            target,
-            env={"GNUPGHOME": str(home)},
-        )
+        signer = {"user.signingkey": IDENTITY["GIT_COMMITTER_EMAIL"]}
+        self._tag_signed(signer, name, target, message, {"GNUPGHOME": str(home)})
         # git started a gpg-agent for this home; stop it rather than leave it running.
         subprocess.run(
             ["gpgconf", "--kill", "gpg-agent"],
@@ -268,6 +259,37 @@ class GitRepo:
             check=False,
             capture_output=True,
         )
+
+    def ssh_signed_tag(self, name: str, target: str, date: str, message: str, key: Path) -> None:
+        """An annotated tag signed with the SSH private key file `key` (`git tag -s`), made by
+        hand as anyone who may push tags could."""
+        signer = {"gpg.format": "ssh", "user.signingkey": str(key)}
+        self._tag_signed(signer, name, target, message, {"GIT_COMMITTER_DATE": date})
+
+    def _tag_signed(
+        self, signer: dict[str, str], name: str, target: str, message: str, env: dict[str, str]
+    ) -> None:
+        """`git tag -s` with the signer's git settings (`-c key=value` each)."""
+        settings = [arg for key, value in signer.items() for arg in ("-c", f"{key}={value}")]
+        self.git(*settings, "tag", "-s", name, "-m", message, target, env=env)
+
+
+def ssh_key(folder: Path, name: str) -> tuple[Path, str]:
+    """A new ed25519 key pair without a passphrase (`ssh-keygen -t ed25519 -N ''`): the
+    private key's path and the public key's line (`ssh-ed25519 AAAA... name`)."""
+    require(
+        shutil.which("ssh-keygen") is not None,
+        "ssh-keygen is not installed",
+        "apt-get install openssh-client",
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    key = folder / name
+    subprocess.run(
+        ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", name, "-f", str(key)],
+        check=True,
+        capture_output=True,
+    )
+    return key, Path(f"{key}.pub").read_text().strip()
 
 
 def make_repo(path: Path) -> GitRepo:

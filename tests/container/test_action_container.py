@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 import yaml
 from action_image import BASE_IMAGE, build_action_image, podman
-from conftest import SUMMARY, GitRepo, make_repo, read_github_output
+from conftest import SUMMARY, GitRepo, make_repo, read_github_output, ssh_key
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "s3cret-token-5e1f0c"
@@ -283,6 +283,28 @@ def test_github_assign(
     logs = run.result.stdout + run.result.stderr
     assert [line for line in logs.splitlines() if TOKEN in line] == [f"::add-mask::{TOKEN}"]
     assert TOKEN not in (checkout.workspace / ".git" / "config").read_text()
+
+
+def test_github_assign_signed(image: str, checkout: Checkout, tmp_path: Path) -> None:
+    """The image signs with the key of input 'signing_key' (with its own ssh-keygen): the
+    pushed tag verifies on the host, and the key shows in the log only as masks."""
+    key, public = ssh_key(tmp_path / "keys", "bot")
+    run = run_github(image, checkout, tmp_path, {**ASSIGN, "signing_key": key.read_text()})
+
+    assert run.result.returncode == 0, run.result.stdout + run.result.stderr
+    signers = tmp_path / "allowed_signers"
+    signers.write_text(f"bot {public}\n")
+    verified = subprocess.run(
+        ["git", "-c", f"gpg.ssh.allowedSignersFile={signers}", "verify-tag", "churn#prod#1"],
+        cwd=checkout.remote,
+        capture_output=True,
+        text=True,
+    )
+    assert verified.returncode == 0, verified.stderr
+    secret = key.read_text().splitlines()[1:-1]
+    logs = (run.result.stdout + run.result.stderr).splitlines()
+    shown = [line for line in logs if any(part in line for part in secret)]
+    assert shown == [f"::add-mask::{part}" for part in secret]
 
 
 @pytest.mark.parametrize(
@@ -557,5 +579,6 @@ def test_image_holds_only_what_stagetag_needs(
     requirements = {re.split(r"[<>=!~ ]", dep)[0].lower() for dep in dependencies}
     added = pip_packages(image) - pip_packages(BASE_IMAGE)
     assert added == {"stagetag", "markupsafe", *requirements}  # markupsafe: Jinja2's
-    # git with its dependencies and the package; 205 MB when apt's cache stayed in the layer
+    # git and openssh-client with their dependencies and the package; 205 MB when apt's cache
+    # stayed in the layer
     assert size - base < 150e6, f"the image adds {(size - base) / 1e6:.0f} MB to its base"

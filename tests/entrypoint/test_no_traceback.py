@@ -317,6 +317,7 @@ FLAGS = [
     "--sort", "--asc", "--allowed", "--used", "-o", "--remote", "--push", "--dry-run", "--force",
     "--simple", "-m", "--actor", "--bump-major", "--bump-patch", "--sr", "--to", "--format",
     "--run", "--since", "--save-state", "--no-fetch", "-r", "--traceback", "--help", "--event",
+    "--sign-with",
 ]  # fmt: skip
 VALUE = st.one_of(
     st.sampled_from(
@@ -350,7 +351,7 @@ def arguments(draw: st.DrawFn) -> list[str]:
     for _ in range(draw(st.integers(0, 5))):
         token = draw(st.sampled_from(FLAGS) | VALUE)
         args.append(token)
-        if token in ("-o", "--since", "--save-state", "-r"):
+        if token in ("-o", "--since", "--save-state", "-r", "--sign-with"):
             args.append(draw(st.sampled_from(PATHS)))
     return args
 
@@ -401,7 +402,7 @@ INPUT_VALUE = st.one_of(
 INPUTS = [
     "command", "name", "ref", "version", "stage", "message", "push", "remote", "token",
     "dry_run", "force", "simple", "bump", "to", "skip_registration", "dispatch_workflow",
-    "dispatch_ref",
+    "dispatch_ref", "signing_key",
 ]  # fmt: skip
 
 
