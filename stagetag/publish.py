@@ -36,6 +36,7 @@ import hashlib
 import os
 import random
 import re
+import shlex
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -44,7 +45,7 @@ from typing import NamedTuple
 from stagetag import gitio
 from stagetag.errors import StagetagError
 from stagetag.grammar import name_to_tag
-from stagetag.leftovers import Leftovers, sort_out
+from stagetag.leftovers import sort_out
 from stagetag.registry import Registry, load_registry
 from stagetag.text import redact
 from stagetag.writes import DeletedTag, NewTag, Plan
@@ -156,20 +157,14 @@ def apply(
             leave_out: frozenset[str] = frozenset()
             if push:
                 on_remote, replaced = _fetch(root, remote, artifact)
-                dropped += replaced
-                tags = load_registry(root, with_commits=False).tags
-                leftovers = sort_out(tags, on_remote, artifact)
-                _check_leftovers(root, leftovers, check, vet, remote)
-                lost = tuple(
-                    Dropped(t.name, gitio.tag_object(root, t.name)) for t in leftovers.lost
-                )
-                if dry_run:
+                wanted, lost = _leftovers(root, artifact, on_remote, check, vet, remote)
+                dropped += replaced + lost
+                if dry_run:  # plan as if they were dealt with
                     leave_out = frozenset(d.name for d in lost)
-                    recovered, dropped = leftovers.wanted, dropped + lost
-                elif leftovers.wanted or leftovers.lost:
+                    recovered = wanted
+                else:
                     gitio.delete_tags(root, [d.name for d in lost])
-                    dropped += lost
-                    recovered += _push_leftovers(root, remote, leftovers.wanted)
+                    recovered += _push_leftovers(root, remote, wanted)
             registry = load_registry(root, annotate=annotate, leave_out=leave_out)
             try:
                 plan = planner(registry)
@@ -206,27 +201,35 @@ def apply(
     )
 
 
-def _check_leftovers(
-    root: Path, leftovers: Leftovers, check: Check, vet: Vet | None, remote: str
-) -> None:
-    """The policy holds for leftovers as for a plan: each is checked against the remote's
+def _leftovers(
+    root: Path,
+    artifact: str,
+    on_remote: frozenset[str],
+    check: Check,
+    vet: Vet | None,
+    remote: str,
+) -> tuple[tuple[NewTag, ...], tuple[Dropped, ...]]:
+    """The artifact's local tags the remote lacks: the ones to push, and the ones that lost.
+    The policy holds for the ones to push as for a plan: each is checked against the remote's
     state without them (a leftover deregistration must not hide the stage it takes), and
     vetted as a tag just made (its signature)."""
-    if not leftovers.wanted:
-        return
-    names = frozenset(t.name for t in leftovers.wanted) | {t.name for t in leftovers.lost}
-    before = load_registry(root, leave_out=names)
-    for tag in leftovers.wanted:
-        try:
-            check(before, Plan((tag,)))
-            if vet is not None:
-                vet(tag)
-        except StagetagError as e:
-            raise StagetagError(
-                f"local tag {tag.name!r} is not on {remote!r}, and {e.message}; delete it "
-                f"(git tag -d {tag.name}) to go on",
-                **e.options,
-            ) from None
+    found = sort_out(load_registry(root, with_commits=False).tags, on_remote, artifact)
+    lost = tuple(Dropped(t.name, gitio.tag_object(root, t.name)) for t in found.lost)
+    if found.wanted:
+        names = frozenset(t.name for t in found.wanted) | {d.name for d in lost}
+        before = load_registry(root, leave_out=names)
+        for tag in found.wanted:
+            try:
+                check(before, Plan((tag,)))
+                if vet is not None:
+                    vet(tag)
+            except StagetagError as e:
+                raise StagetagError(
+                    f"local tag {tag.name!r} is not on {remote!r}, and {e.message}; delete "
+                    f"it (git tag -d {shlex.quote(tag.name)}) to go on",
+                    **e.options,
+                ) from None
+    return found.wanted, lost
 
 
 def _push_leftovers(root: Path, remote: str, wanted: tuple[NewTag, ...]) -> tuple[NewTag, ...]:

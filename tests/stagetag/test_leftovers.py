@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import random
+import shlex
 import signal
 import subprocess
 import time
@@ -171,7 +172,7 @@ def test_a_leftover_the_policy_forbids_is_refused_and_nothing_is_pushed(
     [line] = result.stderr.splitlines()
     [name] = made
     assert line.startswith(f"stagetag: error: local tag {name!r} is not on 'origin', and ")
-    assert f"(git tag -d {name}) to go on" in line
+    assert f"(git tag -d {shlex.quote(name)}) to go on" in line
     assert remote_tags(origin.bare) == before
 
 
