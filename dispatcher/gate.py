@@ -55,20 +55,23 @@ def refusals(
                     check_promotion(policy, registry.state, (tag,), actor, on_branch, False)
                 except StagetagError as e:
                     refused[ref] = str(e)
-                if ref not in refused and (why := _signature_refusal(registry.root, policy, tag)):
+                if ref not in refused and (why := _signature_refusal(registry, policy, tag)):
                     refused[ref] = why
     return refused
 
 
-def _signature_refusal(root: Path, policy: PromotionPolicy, tag: NewTag) -> str | None:
+def _signature_refusal(registry: Registry, policy: PromotionPolicy, tag: NewTag) -> str | None:
     """Why a tag may not change its stage for want of a good signature, if the stage wants
-    one."""
+    one. The event is named after the name inside its tag object, so the registry's tags
+    (the ones the event was read from) say which object made it; that object is the one
+    whose signature must hold, not whatever refs/tags/<event name> points at."""
     rules = policy.protected.get(tag.stage or "")
     if rules is None or not rules.signed or policy.signers is None:
         return None
     signing.require_ssh_keygen()
+    signers = policy.signers
     return signing.refusal(
-        root, tag.name, tag.stage or "", policy.signers.path, policy.signers.shown
+        registry.root, tag.name, tag.stage or "", signers.path, signers.shown, registry.tags
     )
 
 

@@ -14,6 +14,7 @@ import binascii
 import hashlib
 import shutil
 import struct
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -135,19 +136,54 @@ def signature_of(raw: bytes) -> Signature:
         return Signature("ssh")
 
 
-def refusal(root: Path, tag: str, stage: str, signers: Path, shown: str) -> str | None:
-    """Why the tag `tag` may not change the signed stage `stage`, or None when its SSH
-    signature verifies against the allowed-signers file `signers` (`shown` is how
-    stagetag.yaml names it)."""
+def refusal(
+    root: Path,
+    tag: str,
+    stage: str,
+    signers: Path,
+    shown: str,
+    tags: Sequence[gitio.TagRecord] | None = None,
+) -> str | None:
+    """Why the event `tag` may not change the signed stage `stage`, or None when the tag
+    object it was read from has an SSH signature that verifies against the allowed-signers
+    file `signers` (`shown` is how stagetag.yaml names it). `tags` are the tags the event was
+    read from (a registry's); they are read afresh when not given.
+
+    GTO names an event after the name inside a tag object, not after the ref it sits under,
+    so the object that made the event `tag` is whichever object is *named* `tag`, and it
+    need not be the object at refs/tags/`tag`. Only an object named `tag` under
+    refs/tags/`tag` is vouched for, by verifying that very object; an object named `tag`
+    under any other ref refuses the event even if its signature verifies, because a
+    signature covers the object and not the ref: the ref's name still picks GTO's pass
+    (deprecations, then registrations, then assignments), a copy of an old signed object
+    replays it as a second event, and the copy's ref was never signed by anyone. This is the
+    stricter of the two readings (the other verifies every copy) and the only one that lets
+    the signature say which event a signer meant."""
     rule = f"stage {stage!r} takes only tags signed by a key in {shown}"
-    found = gitio.read_objects(root, [f"refs/tags/{tag}"]).get(f"refs/tags/{tag}")
-    signature = signature_of(found.data) if found and found.kind == "tag" else Signature("none")
+    records = gitio.read_tags(root) if tags is None else tags
+    named = [t for t in records if t.annotated and t.tag_name == tag]
+    elsewhere = sorted(t.name for t in named if t.name != tag)
+    if elsewhere:
+        under = ", ".join(f"refs/tags/{name}" for name in elsewhere)
+        return (
+            f"{rule}, and {tag!r} cannot be vouched for: its tag object is named {tag!r} but "
+            f"sits under {under}; GTO reads it as {tag}, and a signature does not cover the "
+            "name of the ref a tag object sits under"
+        )
+    if not named:
+        return f"{rule}, and {tag!r} is not signed"  # lightweight, or not there at all
+    [record] = named
+    ref = f"refs/tags/{tag}"
+    found = gitio.read_objects(root, [ref]).get(ref)
+    if found is None or found.kind != "tag" or gitio.parse_tag_object(tag, found.data) != record:
+        # the ref moved since the event was read: what it holds now did not make the event
+        return f"{rule}, and {ref} changed while {tag!r} was checked"
+    signature = signature_of(found.data)
     if signature.kind == "none":
         return f"{rule}, and {tag!r} is not signed"
     if signature.kind == "other":
         return f"{rule} (SSH signatures), and {tag!r} has a GPG or X.509 signature"
-    assert found is not None
-    if gitio.verify_tag(root, found.sha, signers):
+    if gitio.verify_tag(root, found.sha, signers):  # the object id: the object read above
         return None
     if not signature.public_blob:
         return f"{rule}, and the SSH signature of {tag!r} is unreadable"

@@ -1,8 +1,9 @@
 """Signed stage tags at deploy time: a stage with `signed: true` deploys only for tags whose
 SSH signature verifies against the allowed-signers file on the default branch. A tag pushed by
 hand unsigned, GPG-signed, signed by a key that file does not list, changed after it was
-signed, or signed by a key that only the tag's own commit lists, plans no job (exit 5); other
-stages deploy unsigned tags as before."""
+signed, signed by a key that only the tag's own commit lists, or whose tag object (the one GTO
+names the event after) sits under another ref's name, plans no job (exit 5); other stages
+deploy unsigned tags as before."""
 
 from __future__ import annotations
 
@@ -147,6 +148,75 @@ def test_signers_added_only_on_the_tags_own_commit_do_not_count(tmp_path: Path) 
     refused(stagetag("dispatch", cwd=ci, env=env), "which is not there")
     # outside CI the work tree is the config, as for the deploy commands
     assert stagetag("dispatch", "refs/tags/m#prod#9", cwd=ci, env={}).returncode == 0
+
+
+def mktag(work: GitRepo, ref: str, target: str, name: str, epoch: int) -> str:
+    """An unsigned tag object named `name` (its `tag` header) and dated `epoch`, put under
+    `ref` whatever that says, as anyone who may push tags could: its object id."""
+    raw = (
+        f"object {target}\ntype commit\ntag {name}\n"
+        f"tagger Eve <eve@example.com> {epoch} +0000\n\nprod\n"
+    )
+    sha = subprocess.run(
+        ["git", "mktag"], input=raw, cwd=work.path, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    work.git("update-ref", ref, sha)
+    return sha
+
+
+def test_an_unsigned_tag_object_named_after_a_pushed_ref_plans_nothing(tmp_path: Path) -> None:
+    """The reviewer's repro: refs/tags/m#prod#7 holds the signed object of m#prod#1, and
+    refs/tags/m#dev#8 an unsigned object named m#prod#7 on an unapproved commit. GTO names
+    the event m#prod#7 after the latter (prod is v6.6.6's); the signature checked must be
+    that object's, not the one under refs/tags/m#prod#7."""
+    s = setup(tmp_path)
+    assign = ("assign", "m", "--version", "v1.0.0", "--stage", "prod", "--push")
+    stagetag(*assign, "--sign-with", str(s.bot), cwd=s.work.path, env={}).check_returncode()
+    s.work.git("checkout", "-q", "-b", "side")
+    unapproved = s.work.commit("v6")
+    s.work.tag("m@v6.6.6", unapproved, "2024-02-01T01:00:00+0000")
+    s.work.git("update-ref", "refs/tags/m#prod#7", s.work.git("rev-parse", "m#prod#1").strip())
+    signed_at = s.work.git("for-each-ref", "--format=%(taggerdate:unix)", "refs/tags/m#prod#1")
+    mktag(s.work, "refs/tags/m#dev#8", unapproved, "m#prod#7", int(signed_at) + 60)
+    s.work.git("push", "-q", "origin", "side", "--tags")
+    shown = stagetag("show", "--json", cwd=s.work.path, env={})
+    assert json.loads(shown.stdout)["m"]["stage"] == {"prod": "v6.6.6"}  # as GTO reads it
+    result = stagetag("dispatch", "refs/tags/m#prod#7", cwd=s.work.path, env=s.env)
+    refused(
+        result,
+        "'m#prod#7' cannot be vouched for",
+        "its tag object is named 'm#prod#7' but sits under refs/tags/m#dev#8",
+    )
+
+
+@pytest.mark.parametrize("under_its_name", ["the same object", "a lightweight tag"])
+def test_a_signed_tag_object_under_another_ref_name_plans_nothing(
+    tmp_path: Path, under_its_name: str
+) -> None:
+    """The allowed key signed an object named m#prod#9, and that object also sits under
+    refs/tags/m#dev#9 (a copy, as `git tag m#dev#9 m#prod#9` makes). Its signature verifies,
+    but not the ref's name, which picks GTO's pass and replays the signed event: refused,
+    whether refs/tags/m#prod#9 holds the same object or only names the commit."""
+    s = setup(tmp_path)
+    s.work.ssh_signed_tag("m#prod#9", s.commit, "2024-02-01T01:00:00+0000", "prod", s.bot)
+    s.work.git("update-ref", "refs/tags/m#dev#9", s.work.git("rev-parse", "m#prod#9").strip())
+    if under_its_name == "a lightweight tag":
+        s.work.git("update-ref", "refs/tags/m#prod#9", s.commit)
+    s.work.git("push", "-q", "origin", "--tags")
+    result = stagetag("dispatch", "refs/tags/m#prod#9", cwd=s.work.path, env=s.env)
+    refused(result, "its tag object is named 'm#prod#9' but sits under refs/tags/m#dev#9")
+
+
+def test_an_unsigned_tag_of_a_signed_tag_plans_nothing(tmp_path: Path) -> None:
+    """GTO reads the object the ref points at, not the one it tags: an unsigned tag object
+    wrapping the allowed key's signed one is unsigned."""
+    s = setup(tmp_path)
+    s.work.ssh_signed_tag("m#prod#9", s.commit, "2024-02-01T01:00:00+0000", "prod", s.bot)
+    inner = s.work.git("rev-parse", "m#prod#9").strip()
+    s.work.git("tag", "-d", "m#prod#9")
+    s.work.tag("m#prod#9", inner, "2024-02-01T01:01:00+0000")
+    result = stagetag("dispatch", push(s.work, "m#prod#9"), cwd=s.work.path, env=s.env)
+    refused(result, "'m#prod#9' is not signed")
 
 
 def test_an_unsigned_tag_for_a_stage_without_the_rule_deploys(tmp_path: Path) -> None:
