@@ -298,11 +298,13 @@ def refuse_secrets_in_inputs(platform: Platform, token: str) -> None:
 @contextmanager
 def key_file(key: str | None) -> Iterator[Path | None]:
     """The key in a file only this user can read (as ssh-keygen wants), for as long as the
-    run lasts; removed after, whatever happens."""
+    run lasts; removed after, whatever happens. Under the runner's own temporary folder when
+    it has one, which the runner empties after each job even if this run was killed."""
     if key is None:
         yield None
         return
-    with tempfile.TemporaryDirectory(prefix="stagetag-key-") as folder:
+    runner_temp = os.environ.get("RUNNER_TEMP") or None
+    with tempfile.TemporaryDirectory(prefix="stagetag-key-", dir=runner_temp) as folder:
         path = Path(folder) / "signing_key"
         with os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
             out.write(key)
@@ -335,10 +337,10 @@ def run_command(platform: Platform, token: str, remote: str, key: Path | None) -
     request = request_from_inputs(platform, remote, key)
     outcome = perform(platform.workspace, request)
     record = outcome_record(outcome, request.dry_run)
-    pushed = record["recovered"] + record["tags"]  # a killed run's tag, if it left one
     outputs = {
-        "tag": pushed[-1] if pushed else "",
-        "tags": " ".join(pushed),
+        "tag": record["tags"][-1] if record["tags"] else "",
+        "tags": " ".join(record["tags"]),
+        "recovered": " ".join(record["recovered"]),
         "event": record["event"] or "",
         "name": record["name"] or "",
         "version": record["version"] or "",
@@ -351,11 +353,14 @@ def run_command(platform: Platform, token: str, remote: str, key: Path | None) -
     platform.set_outputs(outputs, dotenv=platform.workspace / dotenv)
     platform.summarize(summary(outcome, request) + artifact_summary(platform, request))
     workflow = platform.input("dispatch_workflow")
-    if workflow and outcome.pushed and outputs["tag"]:
+    # each tag a killed run left unpushed never got its deploy either
+    deploy = record["recovered"] + record["tags"][-1:] if outcome.pushed else []
+    if workflow and deploy:
         if not token:
             raise StagetagError("input 'dispatch_workflow' needs 'token' to call the API")
-        dispatch_workflow(platform, token, workflow, outputs["tag"])
-        platform.notice(f"started workflow {workflow} for {outputs['tag']}")
+        for tag in deploy:
+            dispatch_workflow(platform, token, workflow, tag)
+            platform.notice(f"started workflow {workflow} for {tag}")
     echo_outputs(outputs)
     return 0
 

@@ -17,6 +17,7 @@ from stagetag.entrypoint.read_commands import repo_option
 from stagetag.errors import StagetagError
 from stagetag.events import Kind
 from stagetag.publish import Outcome
+from stagetag.text import redact
 
 _DONE = {
     Kind.REGISTRATION: "registers version",
@@ -83,6 +84,7 @@ def outcome_record(outcome: Outcome, dry_run: bool = False) -> dict[str, Any]:
     leftovers = {
         "recovered": [t.name for t in outcome.recovered],
         "dropped": [t.name for t in outcome.dropped],
+        "ignored": list(outcome.ignored),
     }
     if last is None and outcome.plan.deletes:
         gone = outcome.plan.deletes[-1]
@@ -115,6 +117,7 @@ def _run(repo: Path, as_json: bool, **fields: Any) -> None:
     simple = fields.pop("simple")
     request = WriteRequest(simple=None if simple == "auto" else simple == "true", **fields)
     outcome = perform(repo, request)
+    _warn_ignored(outcome, request)
     if as_json:
         emit_json(outcome_record(outcome, request.dry_run))
         return
@@ -132,21 +135,32 @@ def _run(repo: Path, as_json: bool, **fields: Any) -> None:
         done = _DONE[tag.event].format(version=tag.version)
         click.echo(f"Created git tag '{tag.name}' that {done}")
         if outcome.pushed:
-            click.echo(f"Pushed git tag '{tag.name}' to {request.remote}.")
+            click.echo(f"Pushed git tag '{tag.name}' to {redact(request.remote)}.")
     if outcome.created and not outcome.pushed:
         click.echo("To push the changes upstream, run:")
         names = " ".join(shlex.quote(t.name) for t in outcome.created)
         click.echo(f"    git push {shlex.quote(request.remote)} {names}")
 
 
+def _warn_ignored(outcome: Outcome, request: WriteRequest) -> None:
+    """Local tags the remote lacks that no run here made: never pushed, left out of the plan."""
+    for name in outcome.ignored:
+        click.echo(
+            f"stagetag: warning: local tag '{name}' is not on {redact(request.remote)!r} and "
+            "no stagetag run here made it (made by hand, or deleted there); it is left out: "
+            "push or delete it yourself",
+            err=True,
+        )
+
+
 def _report_leftovers(outcome: Outcome, request: WriteRequest) -> None:
     """What was done first with the tags an earlier run left here and the remote lacked."""
-    remote = request.remote
+    remote = redact(request.remote)
     for gone in outcome.dropped:
         click.echo(
             f"{'Would drop' if request.dry_run else 'Dropped'} local tag '{gone.name}': "
-            f"{remote!r} took its place first (git tag {shlex.quote(gone.name)} "
-            f"{gone.object} restores it)"
+            f"{remote!r} took its place first (git tag -f {shlex.quote(gone.name)} "
+            f"{gone.tag_object} restores it)"
         )
     for tag in outcome.recovered:
         verb = "Would push" if request.dry_run else "Pushed"
@@ -160,7 +174,7 @@ def _report_deletion(outcome: Outcome, request: WriteRequest) -> None:
     if request.dry_run:
         return
     if outcome.pushed:
-        click.echo(f"Pushed the deletion to {request.remote}.")
+        click.echo(f"Pushed the deletion to {redact(request.remote)}.")
         return
     click.echo("To push the changes upstream, run:")
     names = " ".join(shlex.quote(t.name) for t in outcome.deleted)

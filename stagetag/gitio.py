@@ -564,10 +564,13 @@ def starting_with(*starts: str) -> tuple[str, ...]:
     return tuple(p for start in starts for p in (f"{start}*", f"{start}*/**"))
 
 
-def update_refs(repo: Path, updates: Sequence[tuple[str, str]]) -> None:
-    """Set each ref to its object, all in one transaction (none moves if one cannot)."""
+def update_refs(repo: Path, updates: Sequence[tuple[str, str | None]]) -> None:
+    """Set each ref to its object (or delete it, for None), all in one transaction (none
+    moves if one cannot)."""
     if updates:
-        commands = "".join(f"update {ref} {sha}\n" for ref, sha in updates)
+        commands = "".join(
+            f"update {ref} {sha}\n" if sha else f"delete {ref}\n" for ref, sha in updates
+        )
         run_git(repo, "update-ref", "--stdin", stdin=commands)
 
 

@@ -38,14 +38,14 @@ import random
 import re
 import shlex
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import NamedTuple
 
 from stagetag import gitio
 from stagetag.errors import StagetagError
 from stagetag.grammar import name_to_tag
-from stagetag.leftovers import sort_out
+from stagetag.leftovers import Leftovers, sort_out
 from stagetag.registry import Registry, load_registry
 from stagetag.text import redact
 from stagetag.writes import DeletedTag, NewTag, Plan
@@ -66,7 +66,7 @@ class Dropped(NamedTuple):
     """A local tag that lost its race, and the object it named (to restore it by hand)."""
 
     name: str
-    object: str
+    tag_object: str
 
 
 class Outcome(NamedTuple):
@@ -75,7 +75,8 @@ class Outcome(NamedTuple):
     pushed: bool
     deleted: tuple[DeletedTag, ...] = ()  # tags now gone locally (and from the remote if pushed)
     recovered: tuple[NewTag, ...] = ()  # tags an earlier run left here, now pushed
-    dropped: tuple[Dropped, ...] = ()  # tags an earlier run left here, gone: they lost
+    dropped: tuple[Dropped, ...] = ()  # local tags that lost their race, gone
+    ignored: tuple[str, ...] = ()  # local tags the remote lacks and no run here made: left be
 
 
 class _Lost(Exception):
@@ -147,24 +148,25 @@ def apply(
     a write touches."""
     annotate = frozenset([artifact])  # a deprecation targets the newest event's commit
     pushed_before: tuple[NewTag, ...] = ()  # tags of the plan an earlier attempt pushed
-    recovered: tuple[NewTag, ...] = ()
-    dropped: tuple[Dropped, ...] = ()
+    recovered: tuple[NewTag, ...] = ()  # leftovers pushed by an earlier attempt
     refusals = 0  # attempts in a row refused with the remote unchanged
     raced = False  # a parallel run changed the remote since an earlier attempt looked
     deadline = time.monotonic() + patience
-    for attempt in range(1, attempts + 1):
+    attempt = 0
+    while attempt < attempts:
+        attempt += 1
         try:
-            leave_out: frozenset[str] = frozenset()
+            found = Leftovers()
+            replaced: tuple[Dropped, ...] = ()
+            local: dict[str, str] = {}
             if push:
-                on_remote, replaced = _fetch(root, remote, artifact)
-                wanted, lost = _leftovers(root, artifact, on_remote, check, vet, remote)
-                dropped += replaced + lost
-                if dry_run:  # plan as if they were dealt with
-                    leave_out = frozenset(d.name for d in lost)
-                    recovered = wanted
-                else:
-                    gitio.delete_tags(root, [d.name for d in lost])
-                    recovered += _push_leftovers(root, remote, wanted)
+                on_remote, replaced, local = _fetch(root, remote, artifact, dry_run)
+                pending = _pending(root, artifact)
+                found = sort_out(gitio.read_tags(root), on_remote, pending, artifact)
+                _forget_pending(root, pending - set(found.lost) - {t.name for t in found.wanted})
+            # a dry run plans as if the tags that lost were gone (a real run deletes them)
+            kept_in_dry_run = tuple(d.name for d in replaced) if dry_run else ()
+            leave_out = frozenset(found.lost + found.ignored + kept_in_dry_run)
             registry = load_registry(root, annotate=annotate, leave_out=leave_out)
             try:
                 plan = planner(registry)
@@ -175,12 +177,26 @@ def apply(
                     f"a parallel run changed {remote!r} first, and now {e.message}", **e.options
                 ) from None
             check(registry, plan)
-            done = Outcome(plan, pushed_before, bool(pushed_before or recovered))
-            done = done._replace(recovered=recovered, dropped=dropped)
-            if plan.noop or dry_run:
+            deleting = {d.name for d in plan.deletes}
+            wanted = tuple(t for t in found.wanted if t.name not in deleting)
+            _check_leftovers(root, wanted, leave_out, check, vet, remote)
+            done = Outcome(
+                plan,
+                pushed_before,
+                bool(pushed_before or recovered or wanted),
+                recovered=recovered + wanted,
+                dropped=replaced + tuple(Dropped(n, local[n]) for n in found.lost),
+                ignored=found.ignored,
+            )
+            if dry_run:
+                return done
+            gitio.delete_tags(root, list(found.lost))
+            _forget_pending(root, found.lost)
+            recovered += _push_leftovers(root, remote, wanted)
+            if plan.noop:
                 return done
             if plan.deletes:
-                return _delete(root, plan, push, remote)._replace(dropped=dropped)
+                return done._replace(deleted=_delete(root, plan, push, remote), pushed=push)
             _wait_for_a_new_second(registry, plan)
             outcome = _create_and_push(root, plan, push, remote, sign_with, vet)
             return done._replace(created=pushed_before + outcome.created, pushed=outcome.pushed)
@@ -201,35 +217,31 @@ def apply(
     )
 
 
-def _leftovers(
+def _check_leftovers(
     root: Path,
-    artifact: str,
-    on_remote: frozenset[str],
+    wanted: tuple[NewTag, ...],
+    leave_out: frozenset[str],
     check: Check,
     vet: Vet | None,
     remote: str,
-) -> tuple[tuple[NewTag, ...], tuple[Dropped, ...]]:
-    """The artifact's local tags the remote lacks: the ones to push, and the ones that lost.
-    The policy holds for the ones to push as for a plan: each is checked against the remote's
-    state without them (a leftover deregistration must not hide the stage it takes), and
-    vetted as a tag just made (its signature)."""
-    found = sort_out(load_registry(root, with_commits=False).tags, on_remote, artifact)
-    lost = tuple(Dropped(t.name, gitio.tag_object(root, t.name)) for t in found.lost)
-    if found.wanted:
-        names = frozenset(t.name for t in found.wanted) | {d.name for d in lost}
-        before = load_registry(root, leave_out=names)
-        for tag in found.wanted:
-            try:
-                check(before, Plan((tag,)))
-                if vet is not None:
-                    vet(tag)
-            except StagetagError as e:
-                raise StagetagError(
-                    f"local tag {tag.name!r} is not on {remote!r}, and {e.message}; delete "
-                    f"it (git tag -d {shlex.quote(tag.name)}) to go on",
-                    **e.options,
-                ) from None
-    return found.wanted, lost
+) -> None:
+    """The policy holds for leftovers as for a plan: each is checked against the remote's
+    state with the leftovers before it (a leftover deregistration must not hide the stage it
+    takes; a staging leftover lets the prod one after it in), and vetted as a tag just made
+    (its signature)."""
+    for index, tag in enumerate(wanted):
+        later = frozenset(t.name for t in wanted[index:])
+        before = load_registry(root, leave_out=leave_out | later)
+        try:
+            check(before, Plan((tag,)))
+            if vet is not None:
+                vet(tag)
+        except StagetagError as e:
+            raise StagetagError(
+                f"local tag {tag.name!r}, left by an earlier run, is not on {remote!r}, and "
+                f"{e.message}; delete it (git tag -d {shlex.quote(tag.name)}) to go on",
+                **e.options,
+            ) from None
 
 
 def _push_leftovers(root: Path, remote: str, wanted: tuple[NewTag, ...]) -> tuple[NewTag, ...]:
@@ -266,11 +278,14 @@ def _wait_for_a_new_second(registry: Registry, plan: Plan, patience: float = 2.0
         time.sleep(delay)
 
 
-def _fetch(root: Path, remote: str, artifact: str) -> tuple[frozenset[str], tuple[Dropped, ...]]:
+def _fetch(
+    root: Path, remote: str, artifact: str, dry_run: bool
+) -> tuple[frozenset[str], tuple[Dropped, ...], dict[str, str]]:
     """The remote's tags of `artifact` (mirrored, so that tags it lacks show), its counters
-    and tombstones; then the local tags are made to match the mirror. Returns the names the
-    remote has, and the local tags that differed from the remote's (they lost their race).
-    A local tag that a tombstone names goes: a parallel run deleted it there."""
+    and tombstones; then the local tags are made to match the mirror: a local tag that
+    differs from the remote's lost its race, and one that a tombstone names goes (a parallel
+    run deleted it there). A dry run only adds the tags this clone lacks. Returns the names
+    the remote has, the local tags replaced, and the artifact's local tags."""
     tag, mirror, safe = name_to_tag(artifact), _mirror(remote), _ref_safe(remote)
     gitio.fetch(
         root,
@@ -284,11 +299,33 @@ def _fetch(root: Path, remote: str, artifact: str) -> tuple[frozenset[str], tupl
     theirs = _refs(root, mirror, tag)
     ours = _refs(root, "refs/tags/", tag)
     dead = set(gitio.local_refs(root, _tombstones(remote)).values())
-    gitio.delete_tags(root, [n for n, sha in ours.items() if sha in dead and n not in theirs])
+    gone = [n for n, sha in ours.items() if sha in dead and n not in theirs]
     moved = [(n, sha) for n, sha in theirs.items() if ours.get(n) != sha]
-    gitio.update_refs(root, [(f"refs/tags/{n}", sha) for n, sha in moved])
     replaced = tuple(Dropped(n, ours[n]) for n, _ in moved if n in ours and ours[n] not in dead)
-    return frozenset(theirs), replaced
+    if dry_run:
+        moved = [(n, sha) for n, sha in moved if n not in ours]
+    else:
+        gitio.delete_tags(root, gone)
+        _forget_pending(root, gone)
+    gitio.update_refs(root, [(f"refs/tags/{n}", sha) for n, sha in moved])
+    local = {n: sha for n, sha in ours.items() if dry_run or n not in gone} | dict(moved)
+    return frozenset(theirs), replaced, local
+
+
+_PENDING = "refs/stagetag/pending/"  # the journal: tags a write here made, until pushed
+
+
+def _pending(root: Path, artifact: str) -> frozenset[str]:
+    return frozenset(_refs(root, _PENDING, name_to_tag(artifact)))
+
+
+def _note_pending(root: Path, tags: tuple[NewTag, ...]) -> None:
+    """Before tags are made: a run killed at any moment after this leaves them known."""
+    gitio.update_refs(root, [(_PENDING + t.name, t.target) for t in tags])
+
+
+def _forget_pending(root: Path, names: Iterable[str]) -> None:
+    gitio.update_refs(root, [(_PENDING + name, None) for name in names])
 
 
 def _refs(root: Path, under: str, tag: str) -> dict[str, str]:
@@ -300,8 +337,11 @@ def _refs(root: Path, under: str, tag: str) -> dict[str, str]:
 def _create_and_push(
     root: Path, plan: Plan, push: bool, remote: str, sign_with: Path | None, vet: Vet | None
 ) -> Outcome:
+    """Note the plan's tags in the journal, make them and (maybe) push them; whatever fails,
+    the ones made and not pushed go again (tags and journal)."""
     created: list[NewTag] = []
     pushed: list[NewTag] = []
+    _note_pending(root, plan.tags)
     try:
         for tag in plan.tags:
             gitio.create_tag(root, tag.name, tag.target, tag.message, sign_with)
@@ -312,11 +352,11 @@ def _create_and_push(
             for tag in plan.tags:
                 _push_one(root, remote, tag)
                 pushed.append(tag)
-    except _Lost as lost:
+    except BaseException as e:
         gitio.delete_tags(root, [t.name for t in created if t not in pushed])
-        raise _Lost(str(lost), lost.raced, tuple(pushed)) from None
-    except BaseException:
-        gitio.delete_tags(root, [t.name for t in created if t not in pushed])
+        _forget_pending(root, [t.name for t in plan.tags if t not in pushed])
+        if isinstance(e, _Lost):
+            raise _Lost(str(e), e.raced, tuple(pushed)) from None
         raise
     return Outcome(plan, tuple(created), push)
 
@@ -343,9 +383,10 @@ def _push_one(root: Path, remote: str, tag: NewTag) -> None:
         causes = "; ".join(dict.fromkeys(result.rejections))
         raise _Lost(f"{remote!r} refused tag {tag.name!r}: {causes}{said}", raced)
     gitio.update_ref(root, fetched, tag_object)
+    _forget_pending(root, [tag.name])
 
 
-def _delete(root: Path, plan: Plan, push: bool, remote: str) -> Outcome:
+def _delete(root: Path, plan: Plan, push: bool, remote: str) -> tuple[DeletedTag, ...]:
     """Delete the plan's tags: on the remote first (one atomic push, each tag leased to the
     object this run saw, the counter moved, a tombstone per tag), then locally."""
     names = [d.name for d in plan.deletes]
@@ -364,7 +405,8 @@ def _delete(root: Path, plan: Plan, push: bool, remote: str) -> Outcome:
         if there:
             _push_deletion(root, remote, plan.deletes[0], [(n, seen[n]) for n in there])
     gitio.delete_tags(root, names)
-    return Outcome(plan, (), push, plan.deletes)
+    _forget_pending(root, names)
+    return plan.deletes
 
 
 def _push_deletion(

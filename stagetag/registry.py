@@ -22,7 +22,7 @@ from stagetag.gitio import CommitInfo, Stamp, TagRecord
 from stagetag.grammar import Action, ParsedTag, parse_tag
 from stagetag.state import ManyVersionsError, RegistryState
 
-_KINDS = {
+KINDS = {
     Action.DEPRECATE: Kind.DEPRECATION,
     Action.REGISTER: Kind.REGISTRATION,
     Action.DEREGISTER: Kind.DEREGISTRATION,
@@ -65,15 +65,16 @@ def load_registry(
     `with_commits` adds each version's commit event (the registry and artifact views depend on
     it; history and check-ref do not) and the artifacts annotated at HEAD. `annotate` names the
     artifacts whose versions get their `artifacts.yaml` annotations read at their commits.
-    `leave_out` names tags to read as if they were not there (a write's view of the remote).
+    `leave_out` names tags whose events are left out (a write's view of the remote); their
+    names still count for the next `#N` and for names already taken.
     """
     root = gitio.repo_root(path)
     problems: list[str] = []
     config = load_config_or_default(root, problems)
-    tags = [t for t in gitio.read_tags(root) if t.name not in leave_out]
+    tags = gitio.read_tags(root)
     state = RegistryState()
     state.problems.extend(problems)
-    replay_tags(state, tags)
+    replay_tags(state, [t for t in tags if t.name not in leave_out] if leave_out else tags)
     if with_commits:
         add_commit_events(state, root, config, annotate)
     return Registry(root, config, tags, state)
@@ -143,7 +144,7 @@ def _replay(state: RegistryState, tag: TagRecord, parsed: ParsedTag, stamp: Stam
         )
         return
     event = Event(
-        _KINDS[parsed.action],
+        KINDS[parsed.action],
         parsed.artifact,
         stamp,
         tag.tagger_name,

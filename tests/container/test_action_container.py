@@ -271,6 +271,7 @@ def test_github_assign(
     assert run.outputs == {
         "tag": "churn#prod#1",
         "tags": "churn#prod#1",
+        "recovered": "",
         "event": "assignment",
         "name": "churn",
         "version": "v1.0.0",

@@ -115,6 +115,22 @@ def test_no_dispatch_when_nothing_was_created(workspace: GitRepo, api: str) -> N
     assert "created<<" in outputs.read_text() and "\nfalse\n" in outputs.read_text()
 
 
+def test_a_tag_a_killed_run_left_is_pushed_and_deployed(workspace: GitRepo, api: str) -> None:
+    """The first run made m#prod#1 and never pushed it (as a run killed before its push);
+    the next one, asked the same, pushes it, says so, and starts its deploy."""
+    run_action(workspace, GITHUB_API_URL=api, **ASSIGN_AND_DISPATCH, INPUT_PUSH="false")
+    assert Recorder.calls == []
+    result, outputs = run_action(workspace, GITHUB_API_URL=api, **ASSIGN_AND_DISPATCH)
+    assert result.returncode == 0, result.stdout + result.stderr
+    [call] = Recorder.calls
+    assert call["body"] == {"ref": "main", "inputs": {"tag": "m#prod#1"}}
+    written = outputs.read_text()
+    assert "recovered<<" in written and "\nm#prod#1\n" in written
+    assert "created<<" in written and "\nfalse\n" in written
+    remote = workspace.git("ls-remote", "--tags", "origin", "m#prod#1")
+    assert remote.endswith("refs/tags/m#prod#1")
+
+
 def test_hyphenated_inputs_are_read(workspace: GitRepo) -> None:
     result, _ = run_action(
         workspace,

@@ -96,7 +96,7 @@ def test_a_leftover_whose_counter_was_taken_lost_and_is_dropped(
     result = run_stagetag(*PROD_V1, "--push", cwd=repo.path, check=True)
     assert result.stdout.splitlines()[0] == (
         f"Dropped local tag 'm#prod#5': 'origin' took its place first "
-        f"(git tag 'm#prod#5' {lost} restores it)"
+        f"(git tag -f 'm#prod#5' {lost} restores it)"
     )
     remote = remote_tags(origin.bare)
     assert "m#prod#5" not in remote and "m#prod#6" in remote
@@ -171,20 +171,106 @@ def test_a_leftover_the_policy_forbids_is_refused_and_nothing_is_pushed(
     assert result.returncode != 0
     [line] = result.stderr.splitlines()
     [name] = made
-    assert line.startswith(f"stagetag: error: local tag {name!r} is not on 'origin', and ")
+    assert line.startswith(
+        f"stagetag: error: local tag {name!r}, left by an earlier run, is not on 'origin', and "
+        "stage 'prod' is protected: only bot may change it (actor: eve)"
+    )
     assert f"(git tag -d {shlex.quote(name)}) to go on" in line
     assert remote_tags(origin.bare) == before
 
 
-def test_sort_out_leaves_lightweight_and_other_artifacts_tags_alone(
+def test_only_tags_a_write_here_made_are_leftovers(origin: Origin, tmp_path: Path) -> None:
+    """Lightweight tags, other artifacts' (`m/b`, `dir:m`), names that are not GTO's, tags
+    made by hand and a tag object under another ref's name are never pushed; only the
+    annotated event tags of the artifact that no write here made are named, as ignored."""
+    repo = clone(origin.bare, tmp_path / "work")
+    run_stagetag("assign", "m", "--stage", "dev", "--version", "v0.0.3", cwd=repo.path, check=True)
+    repo.git("tag", "m#dev#14", "m#dev#5")  # the same object under another name
+    repo.git("tag", "-d", "m#dev#5")
+    c1 = origin.shas[0]
+    repo.lightweight_tag("m#prod#9", c1)
+    for name in ("m/b@v1.0.0", "dir=m@v1.0.0", "m#prod#9x", "m#qa#12"):
+        repo.tag(name, c1, "2024-03-01T00:00:00+0000")
+    on_remote = frozenset(n for n in remote_tags(origin.bare) if n.startswith(("m@", "m#")))
+    found = sort_out(read_tags(repo.path), on_remote, frozenset({"m#dev#14"}), "m")
+    assert found == ((), (), ("m#qa#12", "m#dev#14"))
+
+
+def test_a_tag_deleted_on_the_remote_is_not_pushed_back(origin: Origin, tmp_path: Path) -> None:
+    """A rollback by deleting a tag on the remote (plain git, or GTO's --delete) holds: a clone
+    that still has it warns and leaves it out, and never pushes it again."""
+    repo = clone(origin.bare, tmp_path / "work")
+    subprocess.run(["git", "-C", str(origin.bare), "tag", "-d", "m#dev#4"], check=True)
+    result = run_stagetag(*PROD_V1, "--push", cwd=repo.path, check=True)
+    assert result.stderr == (
+        "stagetag: warning: local tag 'm#dev#4' is not on 'origin' and no stagetag run here "
+        "made it (made by hand, or deleted there); it is left out: push or delete it yourself\n"
+    )
+    remote = remote_tags(origin.bare)
+    assert "m#dev#4" not in remote and "m#prod#5" in remote
+    assert holder(origin, "dev") == ""
+
+
+def test_a_write_that_fails_pushes_no_leftover(origin: Origin, tmp_path: Path) -> None:
+    repo = clone(origin.bare, tmp_path / "work")
+    run_stagetag(*PROD_V1, cwd=repo.path, check=True)
+    before = remote_tags(origin.bare)
+    failed = run_stagetag(
+        "assign", "m", "--stage", "prod", "--version", "v9.9.9", "--push", cwd=repo.path
+    )
+    assert failed.returncode == 1
+    assert "'v9.9.9' of 'm' is not registered" in failed.stderr
+    assert remote_tags(origin.bare) == before
+
+
+def test_a_leftover_the_write_deletes_never_reaches_the_remote(
     origin: Origin, tmp_path: Path
 ) -> None:
+    """`unassign --delete --push` of a stage tag that only this clone has deletes it here;
+    the remote never sees it (its hook logs every ref it is sent)."""
+    _hook(origin, '#!/bin/sh\ncat >> "$GIT_DIR/sent.log"\n')
     repo = clone(origin.bare, tmp_path / "work")
-    repo.lightweight_tag("m#prod#9", origin.shas[0])
-    repo.tag("other@v1.0.0", origin.shas[0], "2024-03-01T00:00:00+0000")
-    repo.tag("m#prod#9x", origin.shas[0], "2024-03-01T00:00:00+0000")  # not GTO's
-    on_remote = frozenset(n for n in remote_tags(origin.bare) if n.startswith("m"))
-    assert sort_out(read_tags(repo.path), on_remote, "m") == ((), ())
+    run_stagetag("assign", "m", "--stage", "prod", "--version", "v0.0.2", cwd=repo.path, check=True)
+    result = run_stagetag(
+        "unassign", "m", "v0.0.2", "--stage", "prod", "--delete", "--push", "--json",
+        cwd=repo.path, check=True,
+    )  # fmt: skip
+    record = json.loads(result.stdout)
+    assert record["deleted"] == ["m#prod#5"] and record["recovered"] == []
+    sent = origin.bare / "sent.log"
+    assert not sent.exists() or "m#prod#5" not in sent.read_text()
+    assert "m#prod#5" not in tags(repo)
+
+
+def test_leftovers_in_a_row_are_checked_with_the_ones_before(
+    origin: Origin, tmp_path: Path
+) -> None:
+    """With `order: [staging, prod]`, a staging leftover lets the prod leftover after it in."""
+    seed = clone(origin.bare, tmp_path / "seed")
+    (seed.path / "stagetag.yaml").write_text("promotion:\n  order: [staging, prod]\n")
+    seed.git("add", "stagetag.yaml")
+    seed.git("commit", "-q", "-m", "order")
+    seed.git("push", "-q", "origin", "HEAD:main")
+    repo = clone(origin.bare, tmp_path / "work")
+    for stage in ("staging", "prod"):
+        run_stagetag("assign", "m", "--stage", stage, "--version", "v0.0.2", cwd=repo.path,
+                     check=True)  # fmt: skip
+    result = run_stagetag("assign", "m", "--stage", "dev", "--version", "v0.0.3", "--push",
+                          "--json", cwd=repo.path, check=True)  # fmt: skip
+    assert json.loads(result.stdout)["recovered"] == ["m#staging#5", "m#prod#6"]
+    assert holder(origin, "prod") == "v0.0.2"
+
+
+def test_a_dry_run_leaves_a_local_tag_that_differs_as_it_is(origin: Origin, tmp_path: Path) -> None:
+    """It says it would take the remote's, plans as if it were gone, and changes nothing."""
+    repo = clone(origin.bare, tmp_path / "work")
+    repo.git("tag", "-d", "m#dev#4")
+    repo.tag("m#dev#4", origin.shas[1], "2024-03-01T00:00:00+0000", "mine")
+    mine = repo.git("rev-parse", "refs/tags/m#dev#4")
+    result = run_stagetag(*PROD_V1, "--push", "--dry-run", cwd=repo.path, check=True)
+    assert result.stdout.startswith("Would drop local tag 'm#dev#4'")
+    assert "Would create git tag 'm#prod#5'" in result.stdout
+    assert repo.git("rev-parse", "refs/tags/m#dev#4") == mine
 
 
 # --------------------------------------------------------------------------------------------

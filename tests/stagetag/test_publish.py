@@ -481,14 +481,15 @@ def test_a_local_tag_that_differs_from_the_remotes_loses_and_is_named(
     repo.tag("m@v0.0.1", repo.git("rev-parse", "HEAD"), "2024-03-01T00:00:00+0000", "mine")
     mine = repo.git("rev-parse", "refs/tags/m@v0.0.1")
     result = run_stagetag(*ASSIGN, cwd=repo.path, check=True)
-    restore = f"git tag m@v0.0.1 {mine} restores it"
+    restore = f"git tag -f m@v0.0.1 {mine} restores it"
     assert (
         f"Dropped local tag 'm@v0.0.1': 'origin' took its place first ({restore})"
         in (result.stdout.splitlines()[0])
     )
     remote = remote_tags(origin.bare)
     assert repo.git("rev-parse", "refs/tags/m@v0.0.1") == remote["m@v0.0.1"] != mine
-    assert repo.git("cat-file", "-t", mine) == "tag"  # still there to restore
+    repo.git("tag", "-f", "m@v0.0.1", mine)  # the advice works
+    assert repo.git("rev-parse", "refs/tags/m@v0.0.1") == mine
     assert "m#prod#5" in remote
 
 

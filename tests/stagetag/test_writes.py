@@ -356,6 +356,7 @@ def test_auto_registration_creates_the_registration_first(registered: Registered
         "reason": None,
         "recovered": [],
         "dropped": [],
+        "ignored": [],
     }
     assert tag_message(registered.repo, "m@v0.0.4") == "Registering artifact m version v0.0.4"
     assert tag_message(registered.repo, "m#staging#4") == (
