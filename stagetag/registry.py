@@ -134,8 +134,6 @@ def _replay(state: RegistryState, tag: TagRecord, parsed: ParsedTag, stamp: Stam
             # version on each lookup; the empty first one still shows up in `show`.
             holder = artifact.find_version(tag.target)
             assert holder is not None
-            if holder.discovered:
-                holder = artifact.new_version(holder.version, tag.target)
             version = holder.version
     except ManyVersionsError as e:
         state.problems.append(
@@ -155,9 +153,13 @@ def _replay(state: RegistryState, tag: TagRecord, parsed: ParsedTag, stamp: Stam
         version,
         parsed.stage,
     )
+    if not artifact.first_time(event):
+        return  # GTO files an event once (the same tag object under two ref names)
     if holder is None:
         artifact.add(event)
     else:
+        if holder.discovered:  # GTO's second lookup
+            holder = artifact.new_version(holder.version, tag.target)
         holder.add(event)
 
 

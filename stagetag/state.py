@@ -220,6 +220,15 @@ class Artifact:
         self._by_commit: dict[str, list[Version]] = {}
         self._events: list[Event] | None = None
         self._holders: dict[tuple[bool, int, int, Sort], dict[str, list[StageHold]]] = {}
+        self._seen: set[Event] = set()
+
+    def first_time(self, event: Event) -> bool:
+        """Whether this event is new to the artifact (GTO skips one equal to an event it
+        has, as pydantic compares them: every field)."""
+        if event in self._seen:
+            return False
+        self._seen.add(event)
+        return True
 
     def find_version(
         self, commit_hexsha: str, name: str | None = None, create: bool = True

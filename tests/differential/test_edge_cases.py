@@ -1,6 +1,7 @@
 """Tags the random generator does not make, compared with gto 1.10.1: a stage tag on another
 tag, CRLF messages, half-hour and quarter-hour offsets, signed tags, duplicate `.gto` stages,
-and `artifacts.yaml` annotations at HEAD and at the versions' commits."""
+one tag object under two ref names, and `artifacts.yaml` annotations at HEAD and at the
+versions' commits."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ def test_edge_cases_read_as_gto_reads_them(repo: GitRepo, tmp_path: Path) -> Non
     c2 = repo.commit("c2", "2024-01-04T12:00:00+0000")
     repo.tag("m@v1.1.0", c2, "2024-01-05T00:00:00+0000", "Registering artifact m version v1.1.0")
     repo.signed_tag("m#qa#3", c2, "signed assignment")
+    repo.git("tag", "m#prod#7", "m#prod#1")  # the same tag object under a second name
+    repo.git("tag", "m@v1.1.0#8", "m@v1.1.0")
     (repo.path / ".gto").write_text("stages: [dev, dev, prod, qa]\n")
     home = tmp_path / "home"
     home.mkdir()
