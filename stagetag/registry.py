@@ -8,7 +8,7 @@ Where GTO would crash for the whole repository, the offending tag is skipped and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
@@ -55,18 +55,24 @@ def load_config_or_default(root: Path, problems: list[str]) -> RegistryConfig:
 
 
 def load_registry(
-    path: Path, with_commits: bool = True, annotate: frozenset[str] = frozenset()
+    path: Path,
+    with_commits: bool = True,
+    annotate: frozenset[str] = frozenset(),
+    keep: Callable[[TagRecord], bool] | None = None,
 ) -> Registry:
     """Read the registry at `path`.
 
     `with_commits` adds each version's commit event (the registry and artifact views depend on
     it; history and check-ref do not) and the artifacts annotated at HEAD. `annotate` names the
     artifacts whose versions get their `artifacts.yaml` annotations read at their commits.
+    `keep` picks the tags to read, as if the others were deleted (`show --at`).
     """
     root = gitio.repo_root(path)
     problems: list[str] = []
     config = load_config_or_default(root, problems)
     tags = gitio.read_tags(root)
+    if keep is not None:
+        tags = [tag for tag in tags if keep(tag)]
     state = RegistryState()
     state.problems.extend(problems)
     replay_tags(state, tags)
