@@ -70,7 +70,8 @@ class Timelines:
 
     def __init__(self, registry: Registry) -> None:
         self.registry = registry
-        self._tags: dict[str, list[tuple[TagRecord, ParsedTag]]] | None = None
+        self._tags: dict[str, list[TagRecord]] | None = None
+        self._odd: dict[str, list[tuple[ParsedTag, ParsedTag]]] | None = None
         self._head: tuple[str | None, frozenset[str]] | None = None
 
     def of(self, name: str) -> dict[str, list[Holding]]:
@@ -78,24 +79,36 @@ class Timelines:
         artifact = self.registry.state.artifacts.get(name)
         if artifact is None:
             return {}
-        tags = self._artifact_tags().get(name, [])
+        renamed = self._renamed().get(name, [])
         seconds = (
             self._swept(artifact)
-            if _cuts_cleanly(tags)
-            else self._replayed(name, [tag for tag, _ in tags])
+            if _cuts_cleanly(artifact, renamed)
+            else self._replayed(name, self._artifact_tags().get(name, []))
         )
         return _holdings(name, list(seconds))
 
-    def _artifact_tags(self) -> dict[str, list[tuple[TagRecord, ParsedTag]]]:
+    def _artifact_tags(self) -> dict[str, list[TagRecord]]:
         """Each artifact's event tags, filed by the name inside the tag object (as replay
-        files them), with that name parsed."""
+        files them)."""
         if self._tags is None:
             self._tags = {}
             for tag in self.registry.tags:
                 parsed = parse_tag(tag.tag_name) if tag.annotated else None
                 if parsed is not None:
-                    self._tags.setdefault(parsed.artifact, []).append((tag, parsed))
+                    self._tags.setdefault(parsed.artifact, []).append(tag)
         return self._tags
+
+    def _renamed(self) -> dict[str, list[tuple[ParsedTag, ParsedTag]]]:
+        """The tags whose ref and tag object have different GTO names, by the object's
+        artifact: (the ref's reading, the object's)."""
+        if self._odd is None:
+            self._odd = {}
+            for tag in self.registry.tags:
+                if tag.annotated and tag.name != tag.tag_name and tag.problem is None:
+                    found, parsed = parse_tag(tag.name), parse_tag(tag.tag_name)
+                    if found is not None and parsed is not None:
+                        self._odd.setdefault(parsed.artifact, []).append((found, parsed))
+        return self._odd
 
     def _head_index(self) -> tuple[str | None, frozenset[str]]:
         """HEAD and the artifacts its annotations file lists (GTO adds a version at HEAD for
@@ -155,32 +168,27 @@ _PASS = {
 }
 
 
-def _cuts_cleanly(tags: list[tuple[TagRecord, ParsedTag]]) -> bool:
+def _cuts_cleanly(artifact: Artifact, renamed: list[tuple[ParsedTag, ParsedTag]]) -> bool:
     """Whether the artifact's state after any second is its final state without the later
     events. GTO replays registrations before stage tags and files a stage tag under the
     version registered at its commit then; a stage tag made before that registration went to
-    a SHA version at the time, so the cut would differ. So would a tag object whose name is
-    of another kind than its ref's (it replays in the ref's pass)."""
-    registered: dict[str, int] = {}  # commit -> when its last version was registered
-    first: dict[tuple[str, str | None], int] = {}
-    staged: dict[str, int] = {}  # commit -> its first stage tag
-    for tag, parsed in tags:
-        found = parsed if tag.name == tag.tag_name else parse_tag(tag.name)
-        if found is None or tag.stamp is None or tag.problem is not None:
-            continue  # skipped at every second
-        if Action.CREATE in (found.action, parsed.action):
+    a SHA version at the time (or, with two versions registered there, was skipped later but
+    not before), so the cut would differ. So would a tag object whose name is of another kind
+    than its ref's (it replays in the ref's pass)."""
+    if any(_PASS.get(found.action) != _PASS.get(parsed.action) for found, parsed in renamed):
+        return False
+    registered: set[str] = set()
+    for version in artifact.versions:
+        if version.discovered:
             continue
-        if _PASS[found.action] != _PASS[parsed.action]:
-            return False
-        epoch = tag.stamp.epoch
-        if _PASS[found.action] == 1:
-            key = (tag.target, parsed.version)
-            first[key] = min(first.get(key, epoch), epoch)
-        elif _PASS[found.action] == 2:
-            staged[tag.target] = min(staged.get(tag.target, epoch), epoch)
-    for (commit, _), epoch in first.items():
-        registered[commit] = max(registered.get(commit, epoch), epoch)
-    return all(staged[commit] >= epoch for commit, epoch in registered.items() if commit in staged)
+        if version.commit_hexsha in registered:
+            return False  # two versions on one commit: its stage tags may be skipped
+        registered.add(version.commit_hexsha)
+        first = min(e.created_at.epoch for e in version.registrations + version.deregistrations)
+        for hold in version.stages.values():
+            if any(e.created_at.epoch < first for e in hold.assignments + hold.unassignments):
+                return False
+    return True
 
 
 class _VersionFacts:

@@ -28,9 +28,9 @@ def assert_sweep_is_replay(path: Path) -> int:
     swept = 0
     for name, artifact in registry.state.artifacts.items():
         tags = timelines._artifact_tags().get(name, [])
-        replayed = _holdings(name, list(timelines._replayed(name, [t for t, _ in tags])))
+        replayed = _holdings(name, list(timelines._replayed(name, tags)))
         assert timelines.of(name) == replayed  # whichever way `of` took
-        if _cuts_cleanly(tags):
+        if _cuts_cleanly(artifact, timelines._renamed().get(name, [])):
             assert _holdings(name, list(timelines._swept(artifact))) == replayed, name
             swept += 1
     return swept
