@@ -8,17 +8,18 @@ is that answer after each such second.
 
 Replaying the tags after every second costs time quadratic in the artifact's tags, too slow
 for a dashboard of a large registry. When the artifact's state at every second is its final
-state cut off at that second (`_cuts_cleanly`: no stage tag before its commit's registration,
-no tag object whose name is of another kind than its ref's), the sweep below updates, per
-second, the few facts `state.py` ranks stage holders by; otherwise (hand-made histories) the
-tags are replayed at each second. tests/stagetag/test_timeline.py checks the sweep against the
-replay after every second of random registries.
+state cut off at that second (`_cuts_cleanly`: no stage tag older than its commit's
+registration, no two versions on one commit, no tag object whose name is of another kind than
+its ref's), the sweep below updates, per second, the few facts `state.py` ranks stage holders
+by; otherwise (hand-made histories) the tags are replayed at each second.
+tests/differential/test_timeline_sweep.py checks the sweep against the replay after every
+second of random registries, and test_show_at.py both against gto.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from itertools import groupby
 from typing import Any, NamedTuple
 
@@ -146,15 +147,15 @@ class Timelines:
                     stage: Holder(holds[0].version, holds[0].authoring_event)
                     for stage, holds in artifact.stage_holders(sort="timestamp").items()
                 }
-            events = [e for e in _tag_events(artifact) if e.created_at.epoch == epoch]
+            events = [
+                e
+                for e in artifact.events
+                if e.kind is not Kind.COMMIT and e.created_at.epoch == epoch
+            ]
             yield _Second(epoch, holders, events)
 
 
-def _tag_events(artifact: Artifact) -> list[Event]:
-    return [e for e in artifact.events if e.kind is not Kind.COMMIT]
-
-
-def _commit_epoch(versions: Iterator[Version] | Sequence[Version]) -> int | None:
+def _commit_epoch(versions: Iterable[Version]) -> int | None:
     epochs = [e.created_at.epoch for v in versions for e in v.commit_events]
     return max(epochs) if epochs else None
 

@@ -21,7 +21,7 @@ from conftest import make_repo
 from difftest_harness import describe_mismatch, oracle, under_test
 from generate import generate
 
-SEEDS = range(int(os.environ.get("STAGETAG_AT_SEEDS", "8")))
+SEEDS = range(int(os.environ.get("STAGETAG_AT_SEEDS", "6")))
 INSTANTS = 6  # per registry: gto needs a copy of the repository for each
 OFFSETS = [0, 0, 330, -420, 845]
 

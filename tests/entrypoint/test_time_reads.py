@@ -146,3 +146,24 @@ def test_history_stage_errors(registry: GitRepo) -> None:
     assert "not one of the stages .gto allows (dev, prod)" in error("m", "--stage", "qa")
     empty = stagetag("history", "m", "--stage", "dev", cwd=registry.path)
     assert empty.returncode == 0 and "has held 'dev'" in empty.stdout
+
+
+def test_an_unreadable_tag_object_as_instant_is_one_line(registry: GitRepo) -> None:
+    """A tag object GTO cannot read (here: no tagger) has no time to go back to."""
+    head = registry.git("rev-parse", "HEAD")
+    raw = f"object {head}\ntype commit\ntag odd\n\nno tagger\n".encode()
+    sha = (
+        subprocess.run(
+            ["git", "hash-object", "-t", "tag", "-w", "--literally", "--stdin"],
+            cwd=registry.path,
+            input=raw,
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
+    registry.git("update-ref", "refs/tags/odd", sha)
+    result = stagetag("show", "--at", "odd", cwd=registry.path)
+    assert result.returncode == 1 and len(result.stderr.splitlines()) == 1
+    assert "its tag object is unreadable (it has no tagger)" in result.stderr
