@@ -10,7 +10,6 @@ so no value is ever concatenated into JSON or YAML.
 from __future__ import annotations
 
 import json
-import shlex
 import signal
 import threading
 from collections.abc import Iterator
@@ -23,34 +22,13 @@ import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
 from stagetag.errors import StagetagError
+from stagetag.shell import shell_quote
 
 BUILTIN_TEMPLATES = Path(__file__).with_name("templates")
 
 
 class Raw(str):
     """Text a command template writes as is (already quoted, or trusted)."""
-
-
-def shell_quote(text: str) -> str:
-    """One shell word for `text`. A value with a control character other than a newline or a
-    tab (an escape sequence, a carriage return) is written in bash's `$'...'` quoting, its
-    bytes as `\\xHH` (which, unlike `\\u`, bash reads the same in every locale), so the
-    command itself never carries one to a terminal or a log."""
-    if all(_plain(c) for c in text):
-        return shlex.quote(text)
-    return "$'" + "".join(_ansi_c(c) for c in text) + "'"
-
-
-def _plain(c: str) -> bool:
-    return c.isprintable() or c in "\n\t"
-
-
-def _ansi_c(c: str) -> str:
-    if c in "\\'":
-        return f"\\{c}"
-    if _plain(c):
-        return c
-    return "".join(f"\\x{b:02x}" for b in c.encode("utf-8", "surrogateescape"))
 
 
 def _shell_finalize(value: Any) -> str:

@@ -25,7 +25,9 @@ import click
 
 from stagetag import gitio, signing
 from stagetag.annotations import artifact_annotations
+from stagetag.ci_forms import read_dashboard_settings
 from stagetag.commands import COMMANDS, WriteRequest, perform
+from stagetag.dispatcher.dispatch import default_branch
 from stagetag.dispatcher.dispatch import dispatch as dispatch_tags
 from stagetag.dispatcher.refs import ensure_tags, triggering_refs
 from stagetag.dispatcher.targets import render
@@ -241,7 +243,10 @@ def dashboard(platform: Platform, remote: str) -> int:
         )
     registry = load_registry(root)
     output = platform.workspace / (platform.input("output") or "site")
-    pages = build_dashboard(registry, output, remote)
+    settings, problem = read_dashboard_settings(root)
+    if problem:
+        platform.warning(problem)
+    pages = build_dashboard(registry, output, remote, settings, default_branch(platform.env))
     platform.set_outputs({"output": str(output), "pages": str(len(pages))})
     platform.summarize(
         "### stagetag: registry\n\n"

@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from stagetag import gitio
+from stagetag.ci_forms import load_dashboard_settings
 from stagetag.config import CONFIG_FILE, load_config, settings_in_effect
 from stagetag.entrypoint.read_commands import repo_option
 from stagetag.errors import StagetagError
@@ -85,6 +86,11 @@ def problems_of(root: Path) -> list[str]:
         load_policy(load_settings(root))
     except StagetagError as e:
         found.append(str(e))
+    else:
+        try:
+            load_dashboard_settings(load_settings(root))
+        except StagetagError as e:
+            found.append(str(e))
     registry = load_registry(root)
     found.extend(p for p in registry.problems if p.removesuffix("; ignoring it") not in found)
     return found

@@ -15,6 +15,7 @@ import click
 from stagetag.entrypoint.output import emit_json, emit_lines, emit_table, warn
 from stagetag.errors import StagetagError
 from stagetag.grammar import parse_shortcut
+from stagetag.instants import made_by, parse_instant
 from stagetag.presentation.markdown import artifact_markdown, history_markdown, registry_markdown
 from stagetag.registry import Registry, load_registry
 from stagetag.sources import opened
@@ -58,12 +59,17 @@ def source_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def open_registry(
-    repo: str | Path, with_commits: bool, annotate: frozenset[str] = frozenset()
+    repo: str | Path,
+    with_commits: bool,
+    annotate: frozenset[str] = frozenset(),
+    at: str | None = None,
 ) -> Registry:
-    """The registry at `repo`. A URL's cache stays locked for reading, and git reaches its
-    remote, until the command ends (the dashboard reads more of it afterwards)."""
+    """The registry at `repo` (with `at`, as it stood then: stagetag.instants). A URL's cache
+    stays locked for reading, and git reaches its remote, until the command ends (the
+    dashboard reads more of it afterwards)."""
     root = click.get_current_context().with_resource(opened(repo))
-    registry = load_registry(root, with_commits=with_commits, annotate=annotate)
+    keep = None if at is None else made_by(parse_instant(root, at))
+    registry = load_registry(root, with_commits=with_commits, annotate=annotate, keep=keep)
     for problem in registry.problems:
         warn(problem)
     return registry
@@ -127,6 +133,13 @@ def one_output(**flags: bool) -> None:
     show_default=True,
     help="Which holder wins a stage: the latest assigned or greatest.",
 )
+@click.option(
+    "--at",
+    metavar="TIME|REF",
+    help="The registry as it stood then: every tag made by that second. An ISO date or "
+    "date-time (local time unless it has an offset), or a commit (its committer date) or tag "
+    "(its tagger date).",
+)
 def show(
     repo: str,
     name: str | None,
@@ -142,6 +155,7 @@ def show(
     assignments_per_version: int,
     versions_per_stage: int,
     sort: str,
+    at: str | None,
 ) -> None:
     """Show the registry, an artifact's versions, or what holds a stage.
 
@@ -150,6 +164,7 @@ def show(
     \b
       stagetag show                      # every artifact, latest version, stage holders
       stagetag show churn#prod --version # the version churn has in prod
+      stagetag show --at 2024-02-06T14:00 # the registry as it stood then
     """
     one_output(
         json=as_json,
@@ -182,7 +197,7 @@ def show(
     )
     shortcut = parse_shortcut(name) if name else None
     annotate = frozenset([shortcut.name]) if shortcut and as_json else frozenset()
-    registry = open_registry(repo, with_commits=True, annotate=annotate)
+    registry = open_registry(repo, with_commits=True, annotate=annotate, at=at)
     if as_markdown:
         click.echo(
             registry_markdown(registry_view(registry, options), shown_stages(registry))
@@ -257,15 +272,35 @@ def _show_artifact(
 @click.argument("name", required=False)
 @output_formats
 @click.option("--asc", "--ascending", "ascending", is_flag=True, help="Oldest first.")
+@click.option(
+    "--stage",
+    metavar="STAGE",
+    help="Instead: each version that held STAGE of NAME, from when to when, and who assigned it.",
+)
 def history(
-    repo: str, name: str | None, as_json: bool, plain: bool, as_markdown: bool, ascending: bool
+    repo: str,
+    name: str | None,
+    as_json: bool,
+    plain: bool,
+    as_markdown: bool,
+    ascending: bool,
+    stage: str | None,
 ) -> None:
     """Show every registry event, newest first.
 
     \b
       stagetag history churn --json
+      stagetag history churn --stage prod   # who held prod, when, for how long
     """
     one_output(json=as_json, plain=plain, md=as_markdown)
+    if stage is not None:
+        from stagetag.entrypoint.stage_history import stage_history
+
+        if not name:
+            raise StagetagError("--stage needs an artifact: `stagetag history NAME --stage STAGE`")
+        registry = open_registry(repo, with_commits=True)
+        stage_history(registry, name, stage, as_json, as_markdown, ascending)
+        return
     records = history_view(open_registry(repo, with_commits=False), name, ascending)
     if as_json:
         emit_json(records)

@@ -631,6 +631,16 @@ def remote_url(repo: Path, remote: str) -> str | None:
         return None
 
 
+def remote_head(repo: Path, remote: str) -> str | None:
+    """The remote's default branch as this clone last saw it (`refs/remotes/REMOTE/HEAD`,
+    which `git clone` sets), or None."""
+    prefix = f"refs/remotes/{remote}/"
+    result = _git(repo, ("symbolic-ref", "--quiet", f"{prefix}HEAD"))
+    if result.returncode != 0:
+        return None
+    return result.stdout.decode(errors="replace").strip().removeprefix(prefix) or None
+
+
 def update_ref(repo: Path, ref: str, value: str) -> None:
     run_git(repo, "update-ref", ref, value)
 

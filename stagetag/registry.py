@@ -8,7 +8,7 @@ Where GTO would crash for the whole repository, the offending tag is skipped and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
@@ -59,6 +59,7 @@ def load_registry(
     with_commits: bool = True,
     annotate: frozenset[str] = frozenset(),
     leave_out: frozenset[str] = frozenset(),
+    keep: Callable[[TagRecord], bool] | None = None,
 ) -> Registry:
     """Read the registry at `path`.
 
@@ -67,11 +68,14 @@ def load_registry(
     artifacts whose versions get their `artifacts.yaml` annotations read at their commits.
     `leave_out` names tags whose events are left out (a write's view of the remote); their
     names still count for the next `#N` and for names already taken.
+    `keep` picks the tags to read, as if the others were deleted (`show --at`).
     """
     root = gitio.repo_root(path)
     problems: list[str] = []
     config = load_config_or_default(root, problems)
     tags = gitio.read_tags(root)
+    if keep is not None:
+        tags = [tag for tag in tags if keep(tag)]
     state = RegistryState()
     state.problems.extend(problems)
     replay_tags(state, [t for t in tags if t.name not in leave_out] if leave_out else tags)

@@ -12,7 +12,7 @@ from stagetag.errors import StagetagError
 from stagetag.yamlio import Located
 
 SETTINGS_FILE = "stagetag.yaml"
-SECTIONS = {"promotion", "deploy"}
+SECTIONS = {"promotion", "deploy", "dashboard"}
 
 
 class Settings:

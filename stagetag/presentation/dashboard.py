@@ -12,31 +12,19 @@ import jinja2
 
 from stagetag import gitio
 from stagetag.annotations import annotations_at
-from stagetag.events import isoformat
+from stagetag.ci_forms import DEFAULTS, CiForms, DashboardSettings, dashboard_hosting
 from stagetag.files import write_whole
-from stagetag.gitio import Stamp
-from stagetag.hosting import Hosting, hosting_for
+from stagetag.hosting import Hosting
+from stagetag.presentation.actions_view import model_actions, stage_choices
+from stagetag.presentation.cells import Link, When, when
+from stagetag.presentation.timeline_view import stage_timelines
 from stagetag.registry import Registry
 from stagetag.state import Artifact
+from stagetag.timeline import Timelines
 from stagetag.views import ShowOptions, history_events, registry_view, short, shown_stages
 
 TEMPLATES = Path(__file__).with_name("templates")
 _STATIC = ("dashboard.css", "dashboard.js")
-
-
-class Link(NamedTuple):
-    text: str
-    url: str | None
-
-
-class When(NamedTuple):
-    iso: str  # ISO 8601, in the tagger's offset, for <time datetime>
-    shown: str  # the same, easier to read
-
-
-def _when(stamp: Stamp) -> When:
-    iso = isoformat(stamp)
-    return When(iso, iso.replace("T", " "))
 
 
 class VersionRow(NamedTuple):
@@ -65,10 +53,23 @@ def slug(name: str) -> str:
     return f"{readable}-{hashlib.sha1(name.encode()).hexdigest()[:8]}"
 
 
-def build_dashboard(registry: Registry, output: Path, remote: str = "origin") -> list[Path]:
+def build_dashboard(
+    registry: Registry,
+    output: Path,
+    remote: str = "origin",
+    settings: DashboardSettings = DEFAULTS,
+    default_branch: str | None = None,
+) -> list[Path]:
     """Write the site into `output` (pages of artifacts that are gone are removed);
-    return the pages written."""
-    hosting = hosting_for(gitio.remote_url(registry.root, remote))
+    return the pages written. `default_branch` is where the CI forms run when neither
+    `settings` nor the remote's HEAD say (the CI's own default branch)."""
+    hosting = dashboard_hosting(gitio.remote_url(registry.root, remote), settings)
+    forms = None
+    if hosting is not None and settings.actions:
+        branch = (
+            settings.branch or default_branch or gitio.remote_head(registry.root, remote) or "main"
+        )
+        forms = CiForms(hosting, branch, settings)
     head = gitio.head_commit(registry.root) or ""
     wanted = [(name, head) for name in registry.state.artifacts] if head else []
     notes = annotations_at(registry.root, wanted, registry.config.index)
@@ -84,6 +85,8 @@ def build_dashboard(registry: Registry, output: Path, remote: str = "origin") ->
     models = [
         _model(name, entry, stages, notes.get((name, head))) for name, entry in sorted(view.items())
     ]
+    timelines = Timelines(registry)
+    choices = stage_choices(registry)
     # Every page is rendered before anything is written, and each is written whole: a template
     # or data problem leaves the old site as it was. A text git could not decode shows as
     # U+FFFD-like '?' rather than failing the page.
@@ -97,6 +100,10 @@ def build_dashboard(registry: Registry, output: Path, remote: str = "origin") ->
                 model=model,
                 versions=_versions(registry.state.artifacts[model["name"]], hosting),
                 history=_history(registry.state.artifacts[model["name"]], hosting),
+                timelines=stage_timelines(timelines.of(model["name"]), stages, hosting),
+                actions=None
+                if forms is None
+                else model_actions(forms, registry.state.artifacts[model["name"]], choices),
             )
             for model in models
         },
@@ -150,7 +157,7 @@ def _versions(artifact: Artifact, hosting: Hosting | None) -> list[VersionRow]:
                 ", ".join(held.get(version.version, [])),
                 Link(sha[:7], hosting.commit_url(sha) if hosting else None),
                 event.author,
-                _when(event.created_at),
+                when(event.created_at),
                 event.message,
             )
         )
@@ -160,7 +167,7 @@ def _versions(artifact: Artifact, hosting: Hosting | None) -> list[VersionRow]:
 def _history(artifact: Artifact, hosting: Hosting | None) -> list[HistoryRow]:
     return [
         HistoryRow(
-            _when(e.created_at),
+            when(e.created_at),
             e.kind.label,
             short(e.version) if e.version else None,
             e.stage,

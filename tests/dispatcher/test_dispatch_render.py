@@ -206,21 +206,3 @@ def test_a_template_that_loops_without_printing_is_stopped(
     loop = "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}"
     with pytest.raises(StagetagError, match="runs too long"):
         render.render_command(loop + "echo", {})
-
-
-@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00")))
-def test_a_quoted_value_is_one_word_that_bash_gives_back(text: str) -> None:
-    """Whatever a tag holds: bash reads the word back as the value, and the quoted word has
-    no control character but newline and tab."""
-    from stagetag.dispatcher.render import shell_quote
-
-    word = shell_quote(text)
-    assert all(c.isprintable() or c in "\n\t" for c in word)
-    out = subprocess.run(  # in the C locale, where bash's `\u` escapes would stay literal
-        ["bash", "-c", f"printf %s {word}"],
-        env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        check=True,
-        timeout=30,
-    ).stdout
-    assert out.decode("utf-8", "surrogateescape") == text

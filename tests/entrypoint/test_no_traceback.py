@@ -317,7 +317,7 @@ FLAGS = [
     "--sort", "--asc", "--allowed", "--used", "-o", "--remote", "--push", "--dry-run", "--force",
     "--simple", "-m", "--actor", "--bump-major", "--bump-patch", "--sr", "--to", "--format",
     "--run", "--since", "--save-state", "--no-fetch", "-r", "--traceback", "--help", "--event",
-    "--sign-with",
+    "--sign-with", "--at",
 ]  # fmt: skip
 VALUE = st.one_of(
     st.sampled_from(
@@ -325,6 +325,7 @@ VALUE = st.one_of(
     ),
     st.sampled_from(["refs/tags/m#prod#1", "origin", "auto", "true", "semver", "gitlab"]),
     st.sampled_from(["script", "json", "github", "", "-", "--", "m@latest", "m@v0.0.1^{}"]),
+    st.sampled_from(["2024-02-01", "2024-02-30T25:00", "2024-02-01T00:00:00+99:00", "HEAD^{tree}"]),
     TEXT,
     NON_UTF8,
     st.sampled_from(["x" * 100_000, "\U0001f600" * 20_000, "$(touch pwned)", "a\nb", "@{-1}"]),

@@ -372,6 +372,10 @@ def test_examples_validate(lab: Lab, tmp_path: Path, config: str) -> None:
     web = listed(project, form("prod", "why"))
     push = listed(project, tag_pipeline("churn#prod#1"))
     assert web == wanted & {"assign-stage"}
+    # the dashboard's Deprecate: NAME and the command, no version; without either, nothing
+    deprecate = listed(project, form("", "", VERSION="", STAGETAG_COMMAND="deprecate"))
+    assert deprecate == wanted & {"assign-stage"}
+    assert listed(project, form("prod", "why", VERSION="")) == set()
     assert push == wanted & {"deploy-plan", "deploy-trigger"}
 
 

@@ -17,3 +17,26 @@
     }
   });
 })();
+
+// Copy buttons for the commands of the action menus: shown only where the page may write to
+// the clipboard. Without this script the command is still there, as text to select.
+(function () {
+  var buttons = document.querySelectorAll("button.copy[data-copy]");
+  if (!buttons.length || !navigator.clipboard || !navigator.clipboard.writeText) { return; }
+  var status = document.getElementById("copy-status");
+  function say(text) { if (status) { status.textContent = text; } }
+  Array.prototype.forEach.call(buttons, function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      var command = document.getElementById(button.getAttribute("data-copy"));
+      if (!command) { return; }
+      navigator.clipboard.writeText(command.textContent).then(function () {
+        button.textContent = "Copied";
+        say("Copied: " + command.textContent);
+        setTimeout(function () { button.textContent = "Copy"; }, 2000);
+      }, function () {
+        say("Could not copy: select the command and copy it by hand.");
+      });
+    });
+  });
+})();

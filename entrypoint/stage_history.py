@@ -1,0 +1,36 @@
+"""`stagetag history NAME --stage STAGE`: each version that held the stage, from when to when,
+how long, and the assignment behind it (stagetag.timeline)."""
+
+from __future__ import annotations
+
+import click
+
+from stagetag.entrypoint.output import emit_json, emit_table
+from stagetag.errors import StagetagError
+from stagetag.presentation.markdown import holdings_markdown
+from stagetag.registry import Registry
+from stagetag.timeline import HOLDING_COLUMNS, Timelines, holding_record, holding_row
+from stagetag.views import find_artifact
+
+
+def stage_history(
+    registry: Registry, name: str, stage: str, as_json: bool, as_markdown: bool, ascending: bool
+) -> None:
+    find_artifact(registry, name)
+    holdings = Timelines(registry).of(name).get(stage, [])
+    allowed = registry.config.stages
+    if not holdings and allowed is not None and stage not in allowed:
+        raise StagetagError(
+            f"{stage!r} is not one of the stages .gto allows ({', '.join(allowed) or 'none'})"
+        )
+    records = [holding_record(h) for h in (holdings if ascending else holdings[::-1])]
+    if as_json:
+        emit_json(records)
+    elif as_markdown:
+        click.echo(holdings_markdown(records), nl=False)
+    else:
+        emit_table(
+            HOLDING_COLUMNS,
+            [holding_row(r) for r in records],
+            f"No version of {name!r} has held {stage!r}",
+        )
