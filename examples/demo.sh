@@ -79,10 +79,18 @@ rollback_tag=$(git tag --list 'churn#prod!*' | head -n 1)
 step stagetag dispatch "refs/tags/$rollback_tag" --run
 
 echo
+echo "A tag made and never pushed (a run killed before its push, or a write without --push)"
+echo "is pushed by the next run that pushes, which says so, instead of 'Nothing to do':"
+step stagetag assign churn --stage staging --version v0.1.0
+step stagetag assign churn --stage staging --version v0.1.0 --push
+
+echo
 echo "The registry, as GTO would report it:"
 step stagetag show
 step stagetag show churn
 step stagetag history churn
+step stagetag history churn --stage prod                    # who held prod, from when to when
+step stagetag show churn --at "$prod_tag"                   # churn as it stood at that tag
 step stagetag check-ref "refs/tags/$prod_tag" --json
 step stagetag show --md
 step stagetag dashboard -o "$site"
