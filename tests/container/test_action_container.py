@@ -415,6 +415,7 @@ def test_gitlab_assign_writes_dotenv_report(image: str, checkout: Checkout) -> N
     assert report == [
         "STAGETAG_OUT_TAG=churn#staging#1",
         "STAGETAG_OUT_TAGS=churn#staging#1",
+        "STAGETAG_OUT_RECOVERED=",
         "STAGETAG_OUT_EVENT=assignment",
         "STAGETAG_OUT_NAME=churn",
         "STAGETAG_OUT_VERSION=v1.0.0",

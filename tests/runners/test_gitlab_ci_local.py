@@ -295,6 +295,7 @@ def assert_assigned(
     assert project.dotenv("assign-stage") == {
         "STAGETAG_OUT_TAG": tag,
         "STAGETAG_OUT_TAGS": tag,
+        "STAGETAG_OUT_RECOVERED": "",
         "STAGETAG_OUT_EVENT": "assignment",
         "STAGETAG_OUT_NAME": "churn",
         "STAGETAG_OUT_VERSION": "v1.0.0",
