@@ -12,7 +12,14 @@ from typing import Any
 
 import click
 
-from stagetag.entrypoint.output import emit_json, emit_lines, emit_table, warn
+from stagetag.entrypoint.output import (
+    emit_json,
+    emit_json_list,
+    emit_json_object,
+    emit_lines,
+    emit_table,
+    warn,
+)
 from stagetag.errors import StagetagError
 from stagetag.grammar import parse_shortcut
 from stagetag.presentation.markdown import artifact_markdown, history_markdown, registry_markdown
@@ -24,6 +31,8 @@ from stagetag.views import (
     check_ref_events,
     event_record,
     history_view,
+    ref_artifacts,
+    registry_entries,
     registry_view,
     short,
     shown_stages,
@@ -58,12 +67,18 @@ def source_option(command: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def open_registry(
-    repo: str | Path, with_commits: bool, annotate: frozenset[str] = frozenset()
+    repo: str | Path,
+    with_commits: bool,
+    annotate: frozenset[str] = frozenset(),
+    artifacts: frozenset[str] | None = None,
 ) -> Registry:
-    """The registry at `repo`. A URL's cache stays locked for reading, and git reaches its
-    remote, until the command ends (the dashboard reads more of it afterwards)."""
+    """The registry at `repo` (only `artifacts`, when given; see `load_registry`). A URL's
+    cache stays locked for reading, and git reaches its remote, until the command ends (the
+    dashboard reads more of it afterwards)."""
     root = click.get_current_context().with_resource(opened(repo))
-    registry = load_registry(root, with_commits=with_commits, annotate=annotate)
+    registry = load_registry(
+        root, with_commits=with_commits, annotate=annotate, artifacts=artifacts
+    )
     for problem in registry.problems:
         warn(problem)
     return registry
@@ -181,8 +196,9 @@ def show(
         None,
     )
     shortcut = parse_shortcut(name) if name else None
-    annotate = frozenset([shortcut.name]) if shortcut and as_json else frozenset()
-    registry = open_registry(repo, with_commits=True, annotate=annotate)
+    scope = frozenset([shortcut.name]) if shortcut else None
+    annotate = scope if scope and as_json else frozenset()
+    registry = open_registry(repo, with_commits=True, annotate=annotate, artifacts=scope)
     if as_markdown:
         click.echo(
             registry_markdown(registry_view(registry, options), shown_stages(registry))
@@ -201,10 +217,10 @@ def show(
 def _show_registry(
     registry: Registry, options: ShowOptions, as_json: bool, field: str | None
 ) -> None:
-    view = registry_view(registry, options)
     if as_json:
-        emit_json(view)
+        emit_json_object(registry_entries(registry, options))
         return
+    view = registry_view(registry, options)
     names = sorted(view)
     if field and names and field != "name":
         raise StagetagError(f"--{field} needs an artifact: `stagetag show NAME --{field}`")
@@ -224,7 +240,7 @@ def _show_artifact(
     registry: Registry, name: str, rows: list[dict[str, Any]], as_json: bool, field: str | None
 ) -> None:
     if as_json:
-        emit_json(rows)
+        emit_json_list(rows)
         return
     if any(len(row["registrations"]) > 1 for row in rows):
         raise StagetagError(
@@ -266,12 +282,15 @@ def history(
       stagetag history churn --json
     """
     one_output(json=as_json, plain=plain, md=as_markdown)
-    records = history_view(open_registry(repo, with_commits=False), name, ascending)
+    scope = None if name is None else frozenset([name])
+    records = history_view(
+        open_registry(repo, with_commits=False, artifacts=scope), name, ascending
+    )
     if as_json:
-        emit_json(records)
+        emit_json_list(records)
         return
     if as_markdown:
-        click.echo(history_markdown(records), nl=False)
+        click.echo(history_markdown(list(records)), nl=False)
         return
     keys = ["timestamp", "artifact", "event", "version", "stage", "commit", "ref"]
     rows = [
@@ -306,7 +325,8 @@ def check_ref(
     one_output(
         json=as_json, name=show_name, version=show_version, stage=show_stage, event=show_event
     )
-    events = check_ref_events(open_registry(repo, with_commits=False), ref)
+    registry = open_registry(repo, with_commits=False, artifacts=ref_artifacts([ref]))
+    events = check_ref_events(registry, ref)
     if len(events) > 1:
         raise StagetagError(f"{ref!r} created {len(events)} events; expected one")
     if not events:

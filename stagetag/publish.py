@@ -35,7 +35,7 @@ from typing import NamedTuple
 from stagetag import gitio
 from stagetag.errors import StagetagError
 from stagetag.grammar import name_to_tag
-from stagetag.registry import Registry, load_registry
+from stagetag.registry import Registry, load_registry, tag_prefixes
 from stagetag.text import redact
 from stagetag.writes import DeletedTag, NewTag, Plan
 
@@ -103,15 +103,15 @@ def apply(
     detail: frozenset[str] = frozenset(),
 ) -> Outcome:
     """Plan with `planner` on fresh state, vet with `check`, then create (and push).
-    `detail` names the artifacts whose every commit event the plan needs (see
-    `load_registry`'s `annotate`)."""
+    `detail` names the artifacts the plan is about: only their tags are fetched and read,
+    with every commit event (see `load_registry`'s `annotate`); none: the whole registry."""
     pushed_before: tuple[NewTag, ...] = ()  # tags an earlier attempt got onto the remote
     refused = False  # the last attempt was refused with the remote unchanged
     raced = False  # a parallel run changed the remote since an earlier attempt looked
     for attempt in range(attempts):
         if push:
-            _fetch(root, remote)
-        registry = load_registry(root, annotate=detail)
+            _fetch(root, remote, detail)
+        registry = load_registry(root, annotate=detail, artifacts=detail or None)
         try:
             plan = planner(registry)
         except StagetagError as e:
@@ -163,13 +163,15 @@ def _wait_for_a_new_second(registry: Registry, plan: Plan, patience: float = 2.0
         time.sleep(delay)
 
 
-def _fetch(root: Path, remote: str) -> None:
-    """The remote's tags, counters and tombstones; then the local tags that a tombstone names
-    go. A local tag that the remote deleted and then made anew (same name, another object)
-    fails the first fetch: its tombstone came all the same, so the second one succeeds."""
+def _fetch(root: Path, remote: str, artifacts: frozenset[str]) -> None:
+    """The remote's tags and counters (of `artifacts` only, when given), and its tombstones;
+    then the local tags that a tombstone names go. A local tag that the remote deleted and
+    then made anew (same name, another object) fails the first fetch: its tombstone came all
+    the same, so the second one succeeds."""
+    named = sorted(artifacts) or [""]  # the artifact "": every counter's name starts with it
     refspecs = (
-        "refs/tags/*:refs/tags/*",
-        f"+refs/stagetag/counters/*:refs/stagetag/remotes/{_ref_safe(remote)}/counters/*",
+        *gitio.tag_refspecs(tag_prefixes(artifacts) if artifacts else None),
+        *(f"+{counter_ref(a)}*:{_fetched_counter_ref(remote, a)}*" for a in named),
         f"+refs/stagetag/deleted/*:{_tombstones(remote)}/*",
     )
     try:

@@ -8,7 +8,8 @@ Where GTO would crash for the whole repository, the offending tag is skipped and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterable, Mapping
 from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
@@ -18,8 +19,8 @@ from stagetag.annotations import Annotation, read_index
 from stagetag.config import RegistryConfig, load_config
 from stagetag.errors import StagetagError
 from stagetag.events import Event, Kind
-from stagetag.gitio import CommitInfo, Stamp, TagRecord
-from stagetag.grammar import Action, ParsedTag, parse_tag
+from stagetag.gitio import CommitInfo, TagRecord
+from stagetag.grammar import Action, ParsedTag, name_to_tag, parse_tag
 from stagetag.state import ManyVersionsError, RegistryState
 
 _KINDS = {
@@ -55,41 +56,64 @@ def load_config_or_default(root: Path, problems: list[str]) -> RegistryConfig:
 
 
 def load_registry(
-    path: Path, with_commits: bool = True, annotate: frozenset[str] = frozenset()
+    path: Path,
+    with_commits: bool = True,
+    annotate: frozenset[str] = frozenset(),
+    artifacts: frozenset[str] | None = None,
 ) -> Registry:
     """Read the registry at `path`.
 
     `with_commits` adds each version's commit event (the registry and artifact views depend on
     it; history and check-ref do not) and the artifacts annotated at HEAD. `annotate` names the
     artifacts whose versions get their `artifacts.yaml` annotations read at their commits.
+    `artifacts` limits the read to those artifacts, for a command about them: only the tags
+    named after them (`NAME@...`, `NAME#...`) are read, so its cost grows with theirs, not with
+    the registry's. That is GTO's answer for them, with one exception: a tag object moved
+    under another artifact's name (`git tag other@v1 NAME@v1`), which GTO files under NAME, is
+    seen by whole-registry reads only.
     """
     root = gitio.repo_root(path)
     problems: list[str] = []
     config = load_config_or_default(root, problems)
-    tags = gitio.read_tags(root)
+    prefixes = None if artifacts is None else tag_prefixes(artifacts)
+    tags = list(gitio.read_tags(root, prefixes))
     state = RegistryState()
     state.problems.extend(problems)
-    replay_tags(state, tags)
+    replay_tags(state, tags, artifacts)
     if with_commits:
-        add_commit_events(state, root, config, annotate)
+        add_commit_events(state, root, config, annotate, artifacts)
     return Registry(root, config, tags, state)
 
 
-def replay_tags(state: RegistryState, tags: list[TagRecord]) -> None:
+def tag_prefixes(artifacts: Iterable[str]) -> list[str]:
+    """What the names of the artifacts' tags start with: `NAME@` and `NAME#`. An artifact's
+    name in a tag ends at the first `@` or `#` (neither is allowed in names), so these are
+    exactly the artifacts' tags: `a@` never matches `a/b@` or `a-b@`."""
+    return [f"{name_to_tag(name)}{separator}" for name in sorted(artifacts) for separator in "@#"]
+
+
+def replay_tags(
+    state: RegistryState, tags: list[TagRecord], artifacts: frozenset[str] | None = None
+) -> None:
     """GTO's passes: the ref's name picks the pass (as GTO's `find` does), the name inside the
     tag object says what the event is (as GTO's `index_tag` does); they differ only for a tag
-    object under another ref name (`git tag new old` of an annotated tag)."""
-    passes: tuple[list[tuple[int, TagRecord, ParsedTag, Stamp]], ...] = ([], [], [])
+    object under another ref name (`git tag new old` of an annotated tag). With `artifacts`,
+    events of other artifacts (from such objects) are left out."""
+    passes: tuple[list[tuple[int, TagRecord, ParsedTag]], ...] = ([], [], [])
+    deprecations, versions, stages = passes
     for tag in sorted(tags, key=itemgetter(0)):
         found = parse_tag(tag.name)
-        if found is not None and found.action is Action.CREATE:  # lightweight ones too
+        if found is None:
+            continue  # not GTO's
+        if found.action is Action.CREATE:  # lightweight ones too
             state.problems.append(
                 f"tag {tag.name!r}: '@created' tags have no meaning (GTO fails on them); skipped"
             )
             continue
-        if found is None or not tag.annotated:
-            continue  # not GTO's, or lightweight: not an event (it still counts for `#N`)
-        if tag.problem is not None or tag.stamp is None:
+        if not tag.annotated:
+            continue  # not an event (it still counts for `#N`)
+        stamp = tag.stamp
+        if stamp is None:
             state.problems.append(
                 f"tag {tag.name!r}: {tag.problem or 'unreadable tag object'} "
                 "(GTO fails on it); skipped"
@@ -104,20 +128,26 @@ def replay_tags(state: RegistryState, tags: list[TagRecord]) -> None:
             )
             state.problems.append(f"tag {tag.name!r}: {what} (GTO fails on it); skipped")
             continue
-        stamp = tag.stamp
-        if found.action is Action.DEPRECATE:
-            passes[0].append((stamp.epoch, tag, parsed, stamp))
-        elif found.action is Action.REGISTER or found.action is Action.DEREGISTER:
-            passes[1].append((stamp.epoch, tag, parsed, stamp))
+        if artifacts is not None and parsed.artifact not in artifacts:
+            continue
+        action = found.action
+        if action is Action.ASSIGN or action is Action.UNASSIGN:
+            stages.append((stamp.epoch, tag, parsed))
+        elif action is Action.DEPRECATE:
+            deprecations.append((stamp.epoch, tag, parsed))
         else:
-            passes[2].append((stamp.epoch, tag, parsed, stamp))
+            versions.append((stamp.epoch, tag, parsed))
     for tags_in_pass in passes:
+        # Oldest first, ties in name order; taken off the end one by one, so that what a
+        # tag's event is made from is gone once it is made (a large registry never holds both).
         tags_in_pass.sort(key=itemgetter(0))
-        for _, tag, found, stamp in tags_in_pass:
-            _replay(state, tag, found, stamp)
+        tags_in_pass.reverse()
+        while tags_in_pass:
+            _, tag, parsed = tags_in_pass.pop()
+            _replay(state, tag, parsed)
 
 
-def _replay(state: RegistryState, tag: TagRecord, parsed: ParsedTag, stamp: Stamp) -> None:
+def _replay(state: RegistryState, tag: TagRecord, parsed: ParsedTag) -> None:
     artifact = state.artifact(parsed.artifact)
     try:
         if parsed.stage is None:
@@ -138,17 +168,18 @@ def _replay(state: RegistryState, tag: TagRecord, parsed: ParsedTag, stamp: Stam
             f"{tag.target[:7]}, so the stage cannot be attributed (GTO fails here); skipped"
         )
         return
+    assert tag.stamp is not None
     event = Event(
         _KINDS[parsed.action],
-        parsed.artifact,
-        stamp,
+        artifact.name,  # one string for all of the artifact's events
+        tag.stamp,
         tag.tagger_name,
         tag.tagger_email,
         tag.message.strip(),
         tag.target,
         tag.tag_name,
         version,
-        parsed.stage,
+        None if parsed.stage is None else sys.intern(parsed.stage),  # a few names, many tags
     )
     if holder is None:
         artifact.add(event)
@@ -157,10 +188,14 @@ def _replay(state: RegistryState, tag: TagRecord, parsed: ParsedTag, stamp: Stam
 
 
 def add_commit_events(
-    state: RegistryState, root: Path, config: RegistryConfig, annotate: frozenset[str]
+    state: RegistryState,
+    root: Path,
+    config: RegistryConfig,
+    annotate: frozenset[str],
+    artifacts: frozenset[str] | None = None,
 ) -> None:
     """Commit events where they can change an answer, and artifacts `artifacts.yaml` lists
-    at HEAD.
+    at HEAD (of those in `artifacts`, when given).
 
     GTO gives every version a commit event. Its date only matters for SHA pseudo-versions
     (their creation time), for artifacts with a deprecation (is the newest event one?) and
@@ -210,6 +245,8 @@ def add_commit_events(
     if head is None:
         return
     for name, annotation in indexes.get(head, {}).items():
+        if artifacts is not None and name not in artifacts:
+            continue
         discovered = state.artifact(name).find_version(head)
         assert discovered is not None
         if any(e.commit_hexsha == head for e in discovered.commit_events):
