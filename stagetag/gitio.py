@@ -13,6 +13,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -142,25 +143,54 @@ class NoIdentity(GitError):
 
 
 def _git(
-    repo: Path, args: Sequence[str], stdin: bytes | None = None, stdout: IO[bytes] | None = None
+    repo: Path, args: Sequence[str], stdin: bytes | None = None
 ) -> subprocess.CompletedProcess[bytes]:
-    """The one place a git process starts: the run's GitEnv, never a shell. Its stdout is
-    captured, or written to `stdout` (a file, for output too large to hold at once)."""
+    """The one place a git process starts and is waited for: the run's GitEnv, never a
+    shell (`_spawned` is the same for one that runs while its output is read)."""
     try:
         result = subprocess.run(
             ["git", "-C", str(repo), *args],
             input=stdin,
-            stdout=subprocess.PIPE if stdout is None else stdout,
-            stderr=subprocess.PIPE,
+            capture_output=True,
             check=False,
             env=current_env().environ(os.environ),
         )
     except FileNotFoundError as e:
         raise StagetagError("git is not installed or not on PATH") from e
+    _traced(repo, args, result.returncode)
+    return result
+
+
+def _traced(repo: Path, args: Sequence[str], returncode: int) -> None:
     trace = _TRACE.get()
     if trace is not None:
-        trace(repo, args, result.returncode)
-    return result
+        trace(repo, args, returncode)
+
+
+@contextmanager
+def _spawned(
+    repo: Path, args: Sequence[str], stdin: IO[bytes], stdout: IO[bytes], stderr: IO[bytes]
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A git process (as `_git` starts one) from and to files, running while the block
+    reads what it has written so far; waited for, or killed if the block failed."""
+    try:
+        process = subprocess.Popen(
+            ["git", "-C", str(repo), *args],
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            env=current_env().environ(os.environ),
+        )
+    except FileNotFoundError as e:
+        raise StagetagError("git is not installed or not on PATH") from e
+    finished = False
+    try:
+        yield process
+        finished = True
+    finally:
+        if not finished and process.poll() is None:
+            process.kill()
+        _traced(repo, args, process.wait())
 
 
 # `stagetag -v`: called after every git process with its folder, arguments and exit code.
@@ -216,12 +246,13 @@ def read_tags(repo: Path, prefixes: Iterable[str] | None = None) -> Iterator[Tag
     found = _cat_file(repo, listed.stdout, _BATCH_WITH_REST)
     repeats = _Repeats({}, {}, {})
     for buf, start, end, header in filter(None, found):  # None: gone since it was listed
-        name = header[3][10:].decode(errors="surrogateescape")  # after "refs/tags/"
+        raw_name = header[3][10:]  # after "refs/tags/"
+        name = raw_name.decode(errors="surrogateescape")
         if header[1] != b"tag":
             yield TagRecord(name, False, header[0].decode())
             continue
         usual = _USUAL.match(buf, start, end)
-        record = _usual_tag_object(name, usual, buf, end, repeats) if usual else None
+        record = _usual_tag_object(name, raw_name, usual, buf, end, repeats) if usual else None
         yield record or parse_tag_object(name, buf[start:end])
 
 
@@ -283,10 +314,11 @@ _USUAL = re.compile(
 
 
 def _usual_tag_object(
-    ref: str, usual: re.Match[bytes], raw: bytes, end: int, repeats: _Repeats
+    ref: str, raw_ref: bytes, usual: re.Match[bytes], raw: bytes, end: int, repeats: _Repeats
 ) -> TagRecord | None:
-    """`_read_tag_object`'s record for an object `_USUAL` matched (in `raw`, up to `end`),
-    or None where that takes more than the usual steps (it then reads the object itself)."""
+    """`_read_tag_object`'s record for an object `_USUAL` matched (in `raw`, up to `end`)
+    under the ref `ref` (`raw_ref` as git wrote it), or None where that takes more than the
+    usual steps (it then reads the object itself)."""
     target, name, person, epoch, zone = usual.groups()
     offset = repeats.zones.get(zone)
     if offset is None:
@@ -314,9 +346,9 @@ def _usual_tag_object(
     sha = repeats.shas.get(target)
     if sha is None:
         sha = repeats.shas[target] = target.decode()
-    text = name.decode("utf-8", "surrogateescape")
+    tag_name = ref if name == raw_ref else name.decode("utf-8", "surrogateescape")
     stamp = Stamp(int(epoch), offset)
-    return TagRecord(ref, True, sha, who[0], who[1], message, ref if text == ref else text, stamp)
+    return TagRecord(ref, True, sha, who[0], who[1], message, tag_name, stamp)
 
 
 def _headers(raw: bytes) -> tuple[list[tuple[bytes, bytes]], bytes | None]:
@@ -454,33 +486,55 @@ _BATCH_WITH_REST = "--batch=%(objectname) %(objecttype) %(objectsize) %(rest)"
 def _cat_file(repo: Path, lines: bytes, batch: str = "--batch") -> Iterator[_Found | None]:
     """The object each line names (`sha` or `rev:path`, or with `_BATCH_WITH_REST` a name
     and what follows it, echoed in the header), in order, from one process. Its output goes
-    to a file and is read back in chunks: a whole registry's tag objects are never in memory
-    at once, and a file costs less to read than a pipe, which wakes the reader every few
-    kilobytes git writes."""
+    to a file, read in large chunks while git is still writing it (git and the parsing share
+    the machine's cores): a whole registry's tag objects are never in memory at once, and a
+    file costs less to read than a pipe, which wakes the reader every few kilobytes git
+    writes."""
     if not lines:
         return
-    args = ("cat-file", batch)
-    with tempfile.TemporaryFile() as out:
-        result = _git(repo, args, lines, stdout=out)
-        if result.returncode != 0:
-            stderr = result.stderr.decode(errors="replace")
-            raise GitError(repo, args, result.returncode, stderr)
-        out.seek(0)
-        yield from _batch_output(out, lines.count(b"\n"))
+    args = ("cat-file", batch, "--buffer")  # one write per buffer, not per object
+    with (
+        tempfile.TemporaryFile() as names,
+        tempfile.NamedTemporaryFile() as out,
+        open(out.name, "rb") as written,  # an offset of its own: git's moves with its writes
+        tempfile.TemporaryFile() as errors,
+    ):
+        names.write(lines)
+        names.seek(0)
+        with _spawned(repo, args, names, out, errors) as process:
+
+            def failure() -> GitError:
+                errors.seek(0)
+                stderr = errors.read().decode(errors="replace")
+                return GitError(repo, args, process.returncode, stderr)
+
+            def more() -> bytes:
+                """The next chunk git has written, waiting for it if need be."""
+                while not (chunk := written.read(_CHUNK)):
+                    if process.poll() is not None:
+                        if chunk := written.read(_CHUNK):
+                            return chunk  # written just before it exited
+                        raise failure()
+                    time.sleep(0.001)
+                return chunk
+
+            yield from _batch_output(more, lines.count(b"\n"))
+        if process.returncode != 0:
+            raise failure()
 
 
 _CHUNK = 1 << 18
 
 
-def _batch_output(out: IO[bytes], count: int) -> Iterator[_Found | None]:
-    """`cat-file --batch` output, `count` objects of it, read in large chunks and not copied
-    out of them: a read per object would cost more than the object (tag objects are a few
-    hundred bytes)."""
+def _batch_output(more: Callable[[], bytes], count: int) -> Iterator[_Found | None]:
+    """`cat-file --batch` output, `count` objects of it, read in large chunks (`more()`) and
+    not copied out of them: a read per object would cost more than the object (tag objects
+    are a few hundred bytes)."""
     buf, pos = b"", 0
     for _ in range(count):
         eol = buf.find(b"\n", pos)
         while eol == -1:
-            buf, pos = buf[pos:] + _more(out), 0
+            buf, pos = buf[pos:] + more(), 0
             eol = buf.find(b"\n")
         header = buf[pos:eol].split()
         if len(header) < 3 or not header[2].isdigit():  # `NAME missing`, `NAME ambiguous`
@@ -490,17 +544,10 @@ def _batch_output(out: IO[bytes], count: int) -> Iterator[_Found | None]:
         start = eol + 1
         end = start + int(header[2])
         while end >= len(buf):  # the content and the newline after it
-            buf, start, end = buf[pos:] + _more(out), start - pos, end - pos
+            buf, start, end = buf[pos:] + more(), start - pos, end - pos
             pos = 0
         yield buf, start, end, header
         pos = end + 1
-
-
-def _more(out: IO[bytes]) -> bytes:
-    more = out.read(_CHUNK)
-    if not more:
-        raise StagetagError("git cat-file ended before it answered for every object")
-    return more
 
 
 def _parse_person(line: str) -> tuple[str, str, Stamp]:

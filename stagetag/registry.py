@@ -30,6 +30,13 @@ _KINDS = {
     Action.ASSIGN: Kind.ASSIGNMENT,
     Action.UNASSIGN: Kind.UNASSIGNMENT,
 }
+# Enum members as module globals for the per-tag loop (see grammar's).
+_CREATE, _ASSIGN, _UNASSIGN, _DEPRECATE = (
+    Action.CREATE,
+    Action.ASSIGN,
+    Action.UNASSIGN,
+    Action.DEPRECATE,
+)
 
 
 class Registry(NamedTuple):
@@ -76,10 +83,9 @@ def load_registry(
     problems: list[str] = []
     config = load_config_or_default(root, problems)
     prefixes = None if artifacts is None else tag_prefixes(artifacts)
-    tags = list(gitio.read_tags(root, prefixes))
     state = RegistryState()
     state.problems.extend(problems)
-    replay_tags(state, tags, artifacts)
+    tags = replay_tags(state, gitio.read_tags(root, prefixes), artifacts)
     if with_commits:
         add_commit_events(state, root, config, annotate, artifacts)
     return Registry(root, config, tags, state)
@@ -93,19 +99,22 @@ def tag_prefixes(artifacts: Iterable[str]) -> list[str]:
 
 
 def replay_tags(
-    state: RegistryState, tags: list[TagRecord], artifacts: frozenset[str] | None = None
-) -> None:
+    state: RegistryState, tags: Iterable[TagRecord], artifacts: frozenset[str] | None = None
+) -> list[TagRecord]:
     """GTO's passes: the ref's name picks the pass (as GTO's `find` does), the name inside the
     tag object says what the event is (as GTO's `index_tag` does); they differ only for a tag
     object under another ref name (`git tag new old` of an annotated tag). With `artifacts`,
-    events of other artifacts (from such objects) are left out."""
+    events of other artifacts (from such objects) are left out. `tags` is taken as it comes
+    (while git still reads the rest); returns it, as a list."""
     passes: tuple[list[tuple[int, TagRecord, ParsedTag]], ...] = ([], [], [])
     deprecations, versions, stages = passes
-    for tag in sorted(tags, key=itemgetter(0)):
+    read = []
+    for tag in tags:
+        read.append(tag)
         found = parse_tag(tag.name)
         if found is None:
             continue  # not GTO's
-        if found.action is Action.CREATE:  # lightweight ones too
+        if found.action is _CREATE:  # lightweight ones too
             state.problems.append(
                 f"tag {tag.name!r}: '@created' tags have no meaning (GTO fails on them); skipped"
             )
@@ -120,7 +129,7 @@ def replay_tags(
             )
             continue
         parsed = found if tag.tag_name == tag.name else parse_tag(tag.tag_name)
-        if parsed is None or parsed.action is Action.CREATE:
+        if parsed is None or parsed.action is _CREATE:
             what = (
                 f"its tag object is named {tag.tag_name!r}, not a GTO tag name"
                 if parsed is None
@@ -131,20 +140,27 @@ def replay_tags(
         if artifacts is not None and parsed.artifact not in artifacts:
             continue
         action = found.action
-        if action is Action.ASSIGN or action is Action.UNASSIGN:
+        if action is _ASSIGN or action is _UNASSIGN:
             stages.append((stamp.epoch, tag, parsed))
-        elif action is Action.DEPRECATE:
+        elif action is _DEPRECATE:
             deprecations.append((stamp.epoch, tag, parsed))
         else:
             versions.append((stamp.epoch, tag, parsed))
     for tags_in_pass in passes:
-        # Oldest first, ties in name order; taken off the end one by one, so that what a
-        # tag's event is made from is gone once it is made (a large registry never holds both).
+        # Oldest first, ties in name order (git lists refs in that order, near enough: bytes,
+        # not characters); taken off the end one by one, so that what a tag's event is made
+        # from is gone once it is made (a large registry never holds both).
+        tags_in_pass.sort(key=_tag_name)
         tags_in_pass.sort(key=itemgetter(0))
         tags_in_pass.reverse()
         while tags_in_pass:
             _, tag, parsed = tags_in_pass.pop()
             _replay(state, tag, parsed)
+    return read
+
+
+def _tag_name(entry: tuple[int, TagRecord, ParsedTag]) -> str:
+    return entry[1].name
 
 
 def _replay(state: RegistryState, tag: TagRecord, parsed: ParsedTag) -> None:
