@@ -142,23 +142,38 @@ class NoIdentity(GitError):
         )
 
 
-def _git(
-    repo: Path, args: Sequence[str], stdin: bytes | None = None
-) -> subprocess.CompletedProcess[bytes]:
-    """The one place a git process starts and is waited for: the run's GitEnv, never a
-    shell (`_spawned` is the same for one that runs while its output is read)."""
+_Stream = int | IO[bytes] | None  # subprocess.PIPE, a file, or inherited
+
+
+def _popen(
+    repo: Path, args: Sequence[str], stdin: _Stream, stdout: _Stream, stderr: _Stream
+) -> subprocess.Popen[bytes]:
+    """The one place a git process starts: the run's GitEnv, never a shell."""
     try:
-        result = subprocess.run(
+        return subprocess.Popen(
             ["git", "-C", str(repo), *args],
-            input=stdin,
-            capture_output=True,
-            check=False,
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
             env=current_env().environ(os.environ),
         )
     except FileNotFoundError as e:
         raise StagetagError("git is not installed or not on PATH") from e
-    _traced(repo, args, result.returncode)
-    return result
+
+
+def _git(
+    repo: Path, args: Sequence[str], stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """A git process run to its end, its output captured (`subprocess.run`'s way)."""
+    pipe = subprocess.PIPE
+    with _popen(repo, args, None if stdin is None else pipe, pipe, pipe) as process:
+        try:
+            stdout, stderr = process.communicate(stdin)
+        except BaseException:
+            process.kill()
+            raise
+    _traced(repo, args, process.returncode)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
 
 
 def _traced(repo: Path, args: Sequence[str], returncode: int) -> None:
@@ -171,18 +186,9 @@ def _traced(repo: Path, args: Sequence[str], returncode: int) -> None:
 def _spawned(
     repo: Path, args: Sequence[str], stdin: IO[bytes], stdout: IO[bytes], stderr: IO[bytes]
 ) -> Iterator[subprocess.Popen[bytes]]:
-    """A git process (as `_git` starts one) from and to files, running while the block
-    reads what it has written so far; waited for, or killed if the block failed."""
-    try:
-        process = subprocess.Popen(
-            ["git", "-C", str(repo), *args],
-            stdin=stdin,
-            stdout=stdout,
-            stderr=stderr,
-            env=current_env().environ(os.environ),
-        )
-    except FileNotFoundError as e:
-        raise StagetagError("git is not installed or not on PATH") from e
+    """A git process from and to files, running while the block reads what it has written so
+    far; waited for, or killed if the block failed."""
+    process = _popen(repo, args, stdin, stdout, stderr)
     finished = False
     try:
         yield process
