@@ -39,7 +39,6 @@ FLOOR_FORMAT = (
 )
 GTO_MAX_SIZE = 2000  # gto needs seconds per command at 2,000 tags; larger registries take minutes.
 GTO_REPEAT = 3
-LARGE = 10_000  # registries above this get --repeat-large timed runs
 
 
 def new_second(context: dict[str, str]) -> dict[str, str]:
@@ -250,10 +249,15 @@ def run_once(argv: list[str], cwd: Path, capture: bool) -> tuple[float, int, int
         )
 
 
-def measure(command: Command, context: dict[str, str], cwd: Path, repeat: int) -> Result:
-    """One untimed warm-up run that keeps the output for checks, then `repeat` timed runs."""
+def measure(
+    command: Command, context: dict[str, str], cwd: Path, repeat: int, slow_repeat: int
+) -> Result:
+    """One untimed warm-up run that keeps the output for checks, then `repeat` timed runs, or
+    `slow_repeat` if the warm-up took more than a second (cheap rows get many runs, so that
+    a shared machine's noise does not decide a ratio)."""
     result = Result(command.label, list(command.argv))
-    for attempt in range(repeat + 1):
+    attempt, runs = 0, repeat
+    while attempt <= runs:
         extra = command.prepare(context) if command.prepare else {}
         with tempfile.TemporaryDirectory(prefix="stagetag-bench-") as scratch:
             argv = [part.format(**context, **extra, scratch=scratch) for part in command.argv]
@@ -267,9 +271,11 @@ def measure(command: Command, context: dict[str, str], cwd: Path, repeat: int) -
             result.digest = hashlib.sha256(stdout).hexdigest()
             if command.lists_artifacts:
                 result.keys = sorted(json.loads(stdout))
+            runs = slow_repeat if seconds > 1.0 else repeat
         else:
             result.runs.append(seconds)
             result.peak_kb = max(result.peak_kb, peak)
+        attempt += 1
     return result
 
 
@@ -313,7 +319,7 @@ def scratch_clone(registry: Registry, folder: Path) -> Path:
 
 
 def bench_size(
-    registry: Registry, tools: dict[str, str | None], repeat: int, first: bool
+    registry: Registry, tools: dict[str, str | None], repeat: int, slow_repeat: int, first: bool
 ) -> dict[str, Result]:
     """Every row on one registry, in COMMANDS order."""
     context = {name: path or "" for name, path in tools.items()}
@@ -330,8 +336,10 @@ def bench_size(
                 clone = scratch_clone(registry, Path(folder))
                 context["clone"] = str(clone)
             cwd = clone if command.in_clone and clone else registry.path
-            runs = min(repeat, GTO_REPEAT) if command.tool == "gto" else repeat
-            results[command.label] = measure(command, context, cwd, runs)
+            if command.tool == "gto":
+                results[command.label] = measure(command, context, cwd, GTO_REPEAT, GTO_REPEAT)
+            else:
+                results[command.label] = measure(command, context, cwd, repeat, slow_repeat)
     return results
 
 
@@ -374,7 +382,10 @@ def table(by_size: dict[int, dict[str, Result]]) -> str:
     header = ["command", *(f"{size:,} tags" for size in sizes), f"{sizes[-1]:,} / {sizes[0]:,}"]
     rows = []
     for command in COMMANDS:
-        cells = [cell(by_size[s].get(command.label), by_size[s].get(FLOOR)) for s in sizes]
+        cells = [
+            cell(by_size[s].get(command.label), None if command.once else by_size[s].get(FLOOR))
+            for s in sizes
+        ]
         low, high = (by_size[s].get(command.label) for s in (sizes[0], sizes[-1]))
         growth = (
             f"{high.best / low.best:.2f}x"
@@ -414,15 +425,15 @@ def judge(criterion: Criterion, by_size: dict[int, dict[str, Result]]) -> dict[s
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="2000,50000,200000", help="comma-separated tag counts")
-    parser.add_argument("--repeat", type=int, default=5, help="timed runs per row")
+    parser.add_argument("--repeat", type=int, default=7, help="timed runs per row")
     parser.add_argument(
-        "--repeat-large", type=int, default=3, help=f"timed runs above {LARGE:,} tags"
+        "--repeat-slow", type=int, default=3, help="timed runs of a row taking over a second"
     )
     parser.add_argument("--no-gto", action="store_true", help="skip the real gto rows")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
-    if args.repeat < 1 or args.repeat_large < 1:
-        parser.error("--repeat and --repeat-large must be at least 1")
+    if args.repeat < 1 or args.repeat_slow < 1:
+        parser.error("--repeat and --repeat-slow must be at least 1")
     return args
 
 
@@ -454,10 +465,9 @@ def main() -> None:
             f"{registry.measured_tags} tags ({'cached' if cached else 'generated now'}, "
             f"generation took {registry.generation_seconds:.1f} s); REF = {registry.middle_ref}"
         )
-        repeat = args.repeat_large if size > LARGE else args.repeat
-        by_size[size] = bench_size(registry, tools, repeat, first=index == 0)
+        by_size[size] = bench_size(registry, tools, args.repeat, args.repeat_slow, index == 0)
     print(
-        f"\nbest of {args.repeat} timed runs ({args.repeat_large} above {LARGE:,} tags; gto "
+        f"\nbest of {args.repeat} timed runs ({args.repeat_slow} for a row over a second, gto "
         f"{GTO_REPEAT}), x = times the floor at that size, MB = peak memory of the largest "
         "process\n"
     )

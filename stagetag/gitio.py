@@ -249,16 +249,19 @@ def read_tags(repo: Path, prefixes: Iterable[str] | None = None) -> Iterator[Tag
     if listed.returncode != 0:
         raise GitError(repo, args, listed.returncode, listed.stderr.decode(errors="replace"))
     # cat-file reads the listing as it is: each line's object, with its ref name as `rest`
-    found = _cat_file(repo, listed.stdout, _BATCH_WITH_REST)
     repeats = _Repeats({}, {}, {})
-    for buf, start, end, header in filter(None, found):  # None: gone since it was listed
+    usual = _USUAL.match
+    for found in _cat_file(repo, listed.stdout, _BATCH_WITH_REST):
+        if found is None:  # gone since it was listed
+            continue
+        buf, start, end, header = found
         raw_name = header[3][10:]  # after "refs/tags/"
         name = raw_name.decode(errors="surrogateescape")
         if header[1] != b"tag":
             yield TagRecord(name, False, header[0].decode())
             continue
-        usual = _USUAL.match(buf, start, end)
-        record = _usual_tag_object(name, raw_name, usual, buf, end, repeats) if usual else None
+        match = usual(buf, start, end)
+        record = _usual_tag_object(name, raw_name, match, buf, end, repeats) if match else None
         yield record or parse_tag_object(name, buf[start:end])
 
 
@@ -294,12 +297,15 @@ class _Unreadable(Exception):
 
 
 class _Repeats(NamedTuple):
-    """What repeats from tag to tag within one read, decoded once and then shared: taggers,
-    tagged commits and time zones (a registry of many tags holds each only once)."""
+    """What repeats from tag to tag within one read, decoded once and then shared: time
+    zones, taggers and tagged commits (a registry of many tags holds each only once)."""
 
+    zones: dict[bytes, int]
     people: dict[bytes, tuple[str, str]]
     shas: dict[bytes, str]
-    zones: dict[bytes, int]
+
+
+_new = tuple.__new__
 
 
 def parse_tag_object(ref: str, raw: bytes) -> TagRecord:
@@ -326,13 +332,14 @@ def _usual_tag_object(
     under the ref `ref` (`raw_ref` as git wrote it), or None where that takes more than the
     usual steps (it then reads the object itself)."""
     target, name, person, epoch, zone = usual.groups()
-    offset = repeats.zones.get(zone)
+    zones, people, shas = repeats
+    offset = zones.get(zone)
     if offset is None:
         seconds = int(zone[1:3]) * 3600 + int(zone[3:]) * 60  # `+0090` is 90 minutes, as in GTO
         if seconds >= 86400:
             return None
-        offset = repeats.zones[zone] = (seconds if zone[:1] == b"+" else -seconds) // 60
-    who = repeats.people.get(person)
+        offset = zones[zone] = (seconds if zone[:1] == b"+" else -seconds) // 60
+    who = people.get(person)
     if who is None:
         try:
             match = _IDENTITY_RE.match(person.decode("utf-8"))
@@ -340,7 +347,7 @@ def _usual_tag_object(
             return None
         if match is None:
             return None
-        who = repeats.people[person] = (match["name"], match["email"])
+        who = people[person] = (match["name"], match["email"])
     body = raw[usual.end() : end]
     if b"-----BEGIN " in body:
         marker = _signature_start(body)
@@ -349,12 +356,13 @@ def _usual_tag_object(
         message = body.decode("utf-8")
     except UnicodeDecodeError:
         return None
-    sha = repeats.shas.get(target)
+    sha = shas.get(target)
     if sha is None:
-        sha = repeats.shas[target] = target.decode()
+        sha = shas[target] = target.decode()
     tag_name = ref if name == raw_ref else name.decode("utf-8", "surrogateescape")
-    stamp = Stamp(int(epoch), offset)
-    return TagRecord(ref, True, sha, who[0], who[1], message, tag_name, stamp)
+    # tuple.__new__: a NamedTuple's own __new__ is a Python function, and this runs per tag
+    stamp = _new(Stamp, (int(epoch), offset))
+    return _new(TagRecord, (ref, True, sha, who[0], who[1], message, tag_name, stamp, None))
 
 
 def _headers(raw: bytes) -> tuple[list[tuple[bytes, bytes]], bytes | None]:

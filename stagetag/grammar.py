@@ -104,18 +104,23 @@ def parse_tag(tag: str) -> ParsedTag | None:
     match = TAG_RE.match(tag.removeprefix("refs/tags/"))
     if not match:
         return None
-    artifact, version, stage, cancel, deprecated, counter = match.group(
-        "artifact", "version", "stage", "cancel", "deprecated", "counter"
-    )
+    artifact, version, stage, cancel, deprecated, counter = match.group(*_GROUPS)
     number = int(counter) if counter else None
-    name = tag_to_name(artifact)
+    name = artifact.replace(SEPARATOR_IN_TAG, SEPARATOR_IN_NAME)  # tag_to_name, once per tag
     if version:
         action = _DEREGISTER if cancel else _REGISTER
-        return ParsedTag(name, action, version, None, number)
+        return _new(ParsedTag, (name, action, version, None, number))
     if stage:
         action = _UNASSIGN if cancel else _ASSIGN
-        return ParsedTag(name, action, None, stage, number)
-    return ParsedTag(name, _DEPRECATE if deprecated else _CREATE, None, None, number)
+        return _new(ParsedTag, (name, action, None, stage, number))
+    return _new(ParsedTag, (name, _DEPRECATE if deprecated else _CREATE, None, None, number))
+
+
+_GROUPS = tuple(
+    TAG_RE.groupindex[g]
+    for g in ("artifact", "version", "stage", "cancel", "deprecated", "counter")
+)
+_new = tuple.__new__  # a NamedTuple's own __new__ is a Python function; this runs per tag
 
 
 def format_tag(
