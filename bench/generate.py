@@ -1,10 +1,16 @@
 """Build synthetic GTO registries of an exact tag count, fast, cached by size.
 
 `git tag` one at a time takes minutes at 50,000 tags. Here commits go through one `git fast-import`
-stream and the annotated tags are written as one pack plus a packed-refs file (50,000 tags in ~4 s).
-The layout imitates what `gto register` / `gto assign` / `gto deprecate NAME VERSION STAGE` write:
-one commit per version, simple registration tags, counter-form stage tags, verbatim messages with
-no trailing newline, and some monorepo names, Studio-style counted registrations and non-GTO tags.
+stream and the annotated tags are written as one pack plus a packed-refs file (200,000 tags in
+well under a minute). The layout imitates what `gto register` / `gto assign` / `gto deprecate
+NAME VERSION STAGE` write: one commit per version, simple registration tags, counter-form stage
+tags, verbatim messages with no trailing newline, and some monorepo names, Studio-style counted
+registrations and non-GTO tags.
+
+Every artifact has the same size (TAGS_PER_ARTIFACT tags) whatever the registry's: a larger
+registry has more artifacts, so that a one-artifact command on `MEASURED` does the same work at
+every size and whatever else it spends is the registry's doing. The first commit holds a
+`stagetag.yaml` whose `deploy:` section gives every stage a job, for `stagetag dispatch`.
 """
 
 from __future__ import annotations
@@ -13,18 +19,27 @@ import argparse
 import hashlib
 import itertools
 import json
-import math
 import shutil
 import struct
 import subprocess
 import time
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 # Bump when the layout changes, so stale cached registries are not reused.
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 3
+TAGS_PER_ARTIFACT = 200  # a model with ~75 versions and their promotions
+MEASURED = "model-000"  # the artifact one-artifact commands are timed on
+STAGETAG_YAML = """deploy:
+  stages:
+    dev: {deploy: "echo deploy {{ name }} {{ version }} to dev"}
+    staging: {deploy: "echo deploy {{ name }} {{ version }} to staging"}
+    prod:
+      environment: production
+      deploy: "echo deploy {{ name }} {{ version }} to prod"
+"""
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 EPOCH = 1_700_000_000  # 2023-11-14: every timestamp is explicit, so output is reproducible.
 STEP_SECONDS = 37
@@ -38,12 +53,16 @@ NON_GTO_EVERY = 25  # one non-GTO annotated tag per this many tags
 
 @dataclass(frozen=True)
 class Registry:
-    """A generated repository and what a benchmark needs to know about it."""
+    """A generated repository and what a benchmark needs to know about it: `middle_ref` is an
+    assignment of MEASURED halfway through its history (for check-ref), `prod_ref` its last
+    prod assignment (for dispatch: a job), `measured_tags` how many tags MEASURED has."""
 
     path: Path
     tags: int
     artifacts: tuple[str, ...]
     middle_ref: str
+    prod_ref: str
+    measured_tags: int
     generation_seconds: float
 
 
@@ -89,14 +108,14 @@ class Stream:
         return self.clock
 
     def commit(self, path: str, content: str) -> int:
+        """A commit changing `path` (the first one also adds stagetag.yaml)."""
         self.marks += 1
         who = f"Alice Tester <alice@example.com> {self.tick()} +0000"
-        message = f"Update {path}"
+        files = [(path, content)] + [("stagetag.yaml", STAGETAG_YAML)] * (self.marks == 1)
         self.chunks.append(
             f"commit refs/heads/main\nmark :{self.marks}\nauthor {who}\ncommitter {who}\n".encode()
-            + data(message)
-            + f"M 644 inline {path}\n".encode()
-            + data(content)
+            + data(f"Update {path}")
+            + b"".join(f"M 644 inline {name}\n".encode() + data(text) for name, text in files)
         )
         return self.marks
 
@@ -113,9 +132,10 @@ def data(text: str) -> bytes:
 
 
 def make_artifacts(size: int) -> list[Artifact]:
-    """About sqrt(size)/2 artifacts: 22 at 2,000 tags, 112 at 50,000; a third of them in dirs."""
+    """One artifact per TAGS_PER_ARTIFACT tags (10 at 2,000 tags, 1,000 at 200,000), the first
+    MEASURED; a third of them in folders, a third with a `/` in the name."""
     artifacts = []
-    for index in range(max(3, round(math.sqrt(size) / 2))):
+    for index in range(max(1, size // TAGS_PER_ARTIFACT)):
         if index % 3 == 1:
             dirname, name = f"services/team{index % 4}", f"clf-{index:03d}"
             artifacts.append(Artifact(f"{dirname}={name}", f"{dirname}:{name}"))
@@ -155,7 +175,9 @@ def tag_plan(artifacts: list[Artifact]) -> Iterator[tuple[tuple[str, str], str, 
     count = 0
     for index in itertools.count():
         for number, artifact in enumerate(artifacts):
-            commit_file = (f"models/{artifact.tag_name}/VERSION", f"{semver(index)}\n")
+            # one small file for every release: the tree stays two entries deep whatever the
+            # number of artifacts (a folder per artifact made each commit write a tree that big)
+            commit_file = ("VERSION", f"{artifact.name} {semver(index)}\n")
             for tag, message in version_tags(artifact, index, studio=number % 7 == 3):
                 if count % NON_GTO_EVERY == NON_GTO_EVERY - 1:
                     yield commit_file, f"release-{count}", "Nightly release"
@@ -238,12 +260,13 @@ def write_packed_refs(packed_refs: Path, refs: list[tuple[str, str, str]]) -> No
     packed_refs.write_text("".join(lines))
 
 
-def middle_ref(tag_names: list[str]) -> str:
-    """The first stage assignment at or after the middle: a typical `check-ref` target."""
-    for name in tag_names[len(tag_names) // 2 :]:
-        if "#" in name and "!" not in name:
-            return name
-    raise ValueError("no assignment tag in the second half")
+def measured_refs(tag_names: list[str]) -> tuple[str, str, int]:
+    """MEASURED's first assignment at or after the middle of its history (a typical
+    `check-ref` target), its last prod assignment, and how many tags it has."""
+    own = [name for name in tag_names if name.startswith((f"{MEASURED}@", f"{MEASURED}#"))]
+    middle = next(n for n in own[len(own) // 2 :] if "#" in n and "!" not in n)
+    prod = [n for n in own if n.startswith(f"{MEASURED}#prod#")][-1]
+    return middle, prod, len(own)
 
 
 def generate(size: int, destination: Path) -> Registry:
@@ -252,11 +275,14 @@ def generate(size: int, destination: Path) -> Registry:
     artifacts = make_artifacts(size)
     stream = build_stream(size, artifacts)
     write_repo(destination, stream)
+    middle, prod, measured = measured_refs([tag.name for tag in stream.tags])
     return Registry(
         path=destination,
         tags=len(stream.tags),
         artifacts=tuple(artifact.name for artifact in artifacts),
-        middle_ref=middle_ref([tag.name for tag in stream.tags]),
+        middle_ref=middle,
+        prod_ref=prod,
+        measured_tags=measured,
         generation_seconds=time.perf_counter() - start,
     )
 
@@ -278,24 +304,13 @@ def cached_registry(size: int, cache_dir: Path = CACHE_DIR) -> tuple[Registry, b
 
 
 def save_meta(registry: Registry, meta: Path) -> None:
-    fields = {
-        "tags": registry.tags,
-        "artifacts": list(registry.artifacts),
-        "middle_ref": registry.middle_ref,
-        "generation_seconds": registry.generation_seconds,
-    }
+    fields = {k: v for k, v in asdict(registry).items() if k != "path"}
     meta.write_text(json.dumps(fields, indent=2))
 
 
 def load_meta(path: Path, meta: Path) -> Registry:
     fields = json.loads(meta.read_text())
-    return Registry(
-        path=path,
-        tags=fields["tags"],
-        artifacts=tuple(fields["artifacts"]),
-        middle_ref=fields["middle_ref"],
-        generation_seconds=fields["generation_seconds"],
-    )
+    return Registry(path=path, **{**fields, "artifacts": tuple(fields["artifacts"])})
 
 
 def main() -> None:
@@ -307,8 +322,9 @@ def main() -> None:
         registry, cached = cached_registry(size, args.cache_dir)
         state = "cached" if cached else "generated"
         print(
-            f"{registry.path}: {registry.tags} tags, {len(registry.artifacts)} artifacts, "
-            f"{state} (generation took {registry.generation_seconds:.2f} s)"
+            f"{registry.path}: {registry.tags} tags, {len(registry.artifacts)} artifacts "
+            f"({MEASURED}: {registry.measured_tags}), {state} "
+            f"(generation took {registry.generation_seconds:.2f} s)"
         )
 
 

@@ -21,6 +21,7 @@ from stagetag.errors import StagetagError
 from stagetag.policy import load_policy, signers_path
 from stagetag.registry import Registry, load_registry
 from stagetag.settings import SETTINGS_FILE, Settings, load_settings
+from stagetag.views import ref_artifacts
 
 _BRANCH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._/-]*")
 # deploy.templates' folder, found in the text before parsing (the parse then checks it)
@@ -52,16 +53,19 @@ def dispatch(
     remote: str = "origin",
     fetch: bool = True,
     since: Path | None = None,
+    every_tag: bool = False,
 ) -> Dispatch:
     """Plan `refs`, else the CI's triggering tag (`env`), plus with `since` every GTO tag
-    not in that state file."""
+    not in that state file. Only the tags of the refs' artifacts are read, unless `since` or
+    `every_tag` (the registry's tags, for `--save-state`) needs all of them."""
     root = gitio.repo_root(repo)
     branch = default_branch(env)
     settings = load_settings(root) if branch is None else trusted_settings(root, remote, branch)
     config = load_deploy_config(settings)
     wanted = [ref for ref in refs if ref] or triggering_refs(env)
     ensure_tags(root, wanted, remote, fetch)
-    registry = load_registry(root)
+    scope = None if since is not None or every_tag else ref_artifacts(wanted)
+    registry = load_registry(root, artifacts=scope)
     if since is not None:
         wanted += new_since(registry.tags, since)
     warnings = [*registry.problems, *([] if wanted else [NO_TAG])]

@@ -11,6 +11,8 @@ from stagetag.errors import StagetagError
 from stagetag.files import write_whole
 from stagetag.gitio import TagRecord
 from stagetag.grammar import parse_tag
+from stagetag.registry import tag_prefixes
+from stagetag.views import ref_artifacts
 
 FETCH_HINT = (
     "fetch the tags: on GitHub use actions/checkout with 'fetch-depth: 0', on GitLab set "
@@ -42,7 +44,7 @@ def new_since(tags: list[TagRecord], state_file: Path) -> list[str]:
             "--save-state wrote; give that file, or delete it and write a new one"
         ) from None
     fresh = [t for t in tags if t.name not in seen and t.annotated and parse_tag(t.name)]
-    return [t.name for t in sorted(fresh, key=lambda t: int(t.tagger_date.split()[0] or 0))]
+    return [t.name for t in sorted(fresh, key=lambda t: t.stamp.epoch if t.stamp else 0)]
 
 
 def save_state(tags: list[TagRecord], state_file: Path) -> None:
@@ -51,7 +53,8 @@ def save_state(tags: list[TagRecord], state_file: Path) -> None:
 
 def ensure_tags(root: Path, refs: list[str], remote: str, fetch: bool) -> None:
     """Every GTO ref must be an annotated tag here. A shallow clone, or a checkout step that
-    made the triggering tag lightweight, is repaired by fetching the tags once."""
+    made the triggering tag lightweight, is repaired by fetching the tags of the refs'
+    artifacts once."""
     wanted = {r.removeprefix("refs/tags/") for r in refs if parse_tag(r)}
     if not wanted or not (_missing(root, wanted) or gitio.is_shallow(root)):
         return
@@ -60,10 +63,11 @@ def ensure_tags(root: Path, refs: list[str], remote: str, fetch: bool) -> None:
         raise StagetagError(f"this clone lacks {missing}; {FETCH_HINT}")
     # A tag still absent or lightweight after this is so on the remote too: GTO ignores it,
     # and the plan reports it as nothing to deploy.
-    gitio.fetch(root, remote, "+refs/tags/*:refs/tags/*")
+    prefixes = tag_prefixes(ref_artifacts(wanted))
+    gitio.fetch(root, remote, *(f"+{spec}" for spec in gitio.tag_refspecs(prefixes)))
 
 
 def _missing(root: Path, wanted: set[str]) -> set[str]:
     """Wanted tags that are not annotated tags here (absent, or lightweight)."""
-    annotated = {t.name for t in gitio.read_tags(root) if t.annotated}
+    annotated = {t.name for t in gitio.read_tags(root, wanted) if t.annotated}
     return wanted - annotated

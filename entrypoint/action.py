@@ -46,6 +46,7 @@ from stagetag.views import (
     ShowOptions,
     artifact_view,
     check_ref_events,
+    ref_artifacts,
     registry_view,
     shown_stages,
 )
@@ -141,7 +142,7 @@ def summary(outcome: Outcome, request: WriteRequest) -> str:
 
 def artifact_summary(platform: Platform, request: WriteRequest) -> str:
     """The artifact's versions and stages after the change, as `stagetag show NAME --md`."""
-    registry = load_registry(platform.workspace)
+    registry = load_registry(platform.workspace, artifacts=frozenset([request.name]))
     if request.name not in registry.state.artifacts:
         return ""
     rows = artifact_view(registry, Shortcut(request.name), ShowOptions())
@@ -183,7 +184,7 @@ def check_ref(platform: Platform, remote: str) -> int:
     refs = [platform.input("ref")] if platform.input("ref") else triggering_refs(platform.env)
     root = gitio.repo_root(platform.workspace)
     ensure_tags(root, refs, remote, fetch=True)
-    registry = load_registry(root, with_commits=False)
+    registry = load_registry(root, with_commits=False, artifacts=ref_artifacts(refs))
     events = [e for ref in refs for e in check_ref_events(registry, ref)]
     outputs = dict.fromkeys(
         ("event", "name", "version", "stage", "type", "path", "description"), ""

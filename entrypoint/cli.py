@@ -1,5 +1,6 @@
 """The `stagetag` command line: one click group; each command lives in a module of its own,
-imported only when it runs (so that `stagetag show` pays for neither Jinja nor the action)."""
+imported only when it runs (so that `stagetag show` pays for neither Jinja nor the action,
+and `stagetag --help` for none of them)."""
 
 from __future__ import annotations
 
@@ -9,28 +10,68 @@ import re
 import shlex
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import click
 
 from stagetag.entrypoint.boundary import guarded
 from stagetag.errors import as_flag
 
+
+class Entry(NamedTuple):
+    target: str  # module:attribute, imported when the command runs
+    # The first sentence of the command's help, which is all `stagetag --help` shows of it:
+    # listing the commands then imports none of them (tests check that the two agree).
+    summary: str
+
+
+_READ, _WRITE = "stagetag.entrypoint.read_commands", "stagetag.entrypoint.write_commands"
+_ASSIGN = Entry(
+    f"{_WRITE}:assign",
+    "Assign STAGE to a version of NAME: the one at REF (default HEAD), registering it first if "
+    "needed, or an existing --version.",
+)
 COMMANDS = {
-    "show": "stagetag.entrypoint.read_commands:show",
-    "history": "stagetag.entrypoint.read_commands:history",
-    "check-ref": "stagetag.entrypoint.read_commands:check_ref",
-    "stages": "stagetag.entrypoint.read_commands:stages",
-    "doctor": "stagetag.entrypoint.doctor_command:doctor",
-    "dashboard": "stagetag.entrypoint.dashboard_command:dashboard",
-    "register": "stagetag.entrypoint.write_commands:register",
-    "assign": "stagetag.entrypoint.write_commands:assign",
-    "promote": "stagetag.entrypoint.write_commands:assign",  # GTO's alias
-    "unassign": "stagetag.entrypoint.write_commands:unassign",
-    "deregister": "stagetag.entrypoint.write_commands:deregister",
-    "deprecate": "stagetag.entrypoint.write_commands:deprecate",
-    "rollback": "stagetag.entrypoint.write_commands:rollback",
-    "dispatch": "stagetag.entrypoint.dispatch_command:dispatch",
-    "action": "stagetag.entrypoint.action:action",
+    "show": Entry(
+        f"{_READ}:show", "Show the registry, an artifact's versions, or what holds a stage."
+    ),
+    "history": Entry(f"{_READ}:history", "Show every registry event, newest first."),
+    "check-ref": Entry(
+        f"{_READ}:check_ref",
+        "Tell what a tag did; print nothing for anything that is not a GTO tag.",
+    ),
+    "stages": Entry(f"{_READ}:stages", "List stages: those `.gto` allows, else those in use."),
+    "doctor": Entry(
+        "stagetag.entrypoint.doctor_command:doctor",
+        "Show stagetag's version and the config in effect, and check the registry for problems "
+        "(GTO's `doctor`); exit 1 if there are any.",
+    ),
+    "dashboard": Entry(
+        "stagetag.entrypoint.dashboard_command:dashboard",
+        "Write a static dashboard of the registry: a models page and one page per model.",
+    ),
+    "register": Entry(
+        f"{_WRITE}:register",
+        "Register a version of NAME at REF (default HEAD): --version, or the latest bumped.",
+    ),
+    "assign": _ASSIGN,
+    "promote": _ASSIGN,  # GTO's alias
+    "unassign": Entry(
+        f"{_WRITE}:unassign",
+        "Take STAGE from VERSION of NAME (the previous holder then holds it, as in GTO).",
+    ),
+    "deregister": Entry(f"{_WRITE}:deregister", "Deregister VERSION of NAME."),
+    "deprecate": Entry(f"{_WRITE}:deprecate", "Deprecate NAME."),
+    "rollback": Entry(
+        f"{_WRITE}:rollback",
+        "Give STAGE of NAME back to the previous holder (or --to VERSION) in one step.",
+    ),
+    "dispatch": Entry(
+        "stagetag.entrypoint.dispatch_command:dispatch",
+        "Plan deployments for pushed tags (REFS, else $GITHUB_REF or $CI_COMMIT_TAG) from the "
+        "`deploy:` section of stagetag.yaml, and render or run them.",
+    ),
+    "action": Entry("stagetag.entrypoint.action:action", ""),  # for CI only: not listed
 }
 
 
@@ -42,12 +83,25 @@ class _Group(click.Group):
         return [name for name in COMMANDS if name != "action"]  # `action` is for CI only
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = COMMANDS.get(cmd_name)
-        if target is None:
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
             return None
-        module, _, attr = target.partition(":")
+        module, _, attr = entry.target.partition(":")
         command: click.Command = getattr(importlib.import_module(module), attr)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's command list, shortened by click as it shortens a command's own help,
+        from the summaries: without importing every command (which costs more than all of
+        the rest of `--help`)."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = [
+            (name, click.Command(name, help=COMMANDS[name].summary).get_short_help_str(limit))
+            for name in names
+        ]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
 
     def invoke(self, ctx: click.Context) -> object:
         # A command builds a few objects per tag and frees none before it exits; Python's

@@ -73,7 +73,9 @@ def dispatch(
       stagetag dispatch refs/tags/churn#prod#3 --format github
       stagetag dispatch --run            # in a tag pipeline
     """
-    planned = dispatch_tags(repo, refs, os.environ, remote, fetch, state_file)
+    planned = dispatch_tags(
+        repo, refs, os.environ, remote, fetch, state_file, every_tag=state_out is not None
+    )
     for warning in planned.warnings:
         warn(warning)
     plan, config, root = planned.plan, planned.config, planned.root

@@ -12,7 +12,14 @@ from typing import Any
 
 import click
 
-from stagetag.entrypoint.output import emit_json, emit_lines, emit_table, warn
+from stagetag.entrypoint.output import (
+    emit_json,
+    emit_json_list,
+    emit_json_object,
+    emit_lines,
+    emit_table,
+    warn,
+)
 from stagetag.errors import StagetagError
 from stagetag.grammar import parse_shortcut
 from stagetag.instants import made_by, parse_instant
@@ -25,6 +32,8 @@ from stagetag.views import (
     check_ref_events,
     event_record,
     history_view,
+    ref_artifacts,
+    registry_entries,
     registry_view,
     short,
     shown_stages,
@@ -62,14 +71,17 @@ def open_registry(
     repo: str | Path,
     with_commits: bool,
     annotate: frozenset[str] = frozenset(),
+    artifacts: frozenset[str] | None = None,
     at: str | None = None,
 ) -> Registry:
-    """The registry at `repo` (with `at`, as it stood then: stagetag.instants). A URL's cache
-    stays locked for reading, and git reaches its remote, until the command ends (the
-    dashboard reads more of it afterwards)."""
+    """The registry at `repo` (only `artifacts`, when given, see `load_registry`; with `at`,
+    as it stood then: stagetag.instants). A URL's cache stays locked for reading, and git
+    reaches its remote, until the command ends (the dashboard reads more of it afterwards)."""
     root = click.get_current_context().with_resource(opened(repo))
     keep = None if at is None else made_by(parse_instant(root, at))
-    registry = load_registry(root, with_commits=with_commits, annotate=annotate, keep=keep)
+    registry = load_registry(
+        root, with_commits=with_commits, annotate=annotate, artifacts=artifacts, keep=keep
+    )
     for problem in registry.problems:
         warn(problem)
     return registry
@@ -196,8 +208,9 @@ def show(
         None,
     )
     shortcut = parse_shortcut(name) if name else None
-    annotate = frozenset([shortcut.name]) if shortcut and as_json else frozenset()
-    registry = open_registry(repo, with_commits=True, annotate=annotate, at=at)
+    scope = frozenset([shortcut.name]) if shortcut else None
+    annotate = scope if scope and as_json else frozenset()
+    registry = open_registry(repo, with_commits=True, annotate=annotate, artifacts=scope, at=at)
     if as_markdown:
         click.echo(
             registry_markdown(registry_view(registry, options), shown_stages(registry))
@@ -216,10 +229,10 @@ def show(
 def _show_registry(
     registry: Registry, options: ShowOptions, as_json: bool, field: str | None
 ) -> None:
-    view = registry_view(registry, options)
     if as_json:
-        emit_json(view)
+        emit_json_object(registry_entries(registry, options))
         return
+    view = registry_view(registry, options)
     names = sorted(view)
     if field and names and field != "name":
         raise StagetagError(f"--{field} needs an artifact: `stagetag show NAME --{field}`")
@@ -239,7 +252,7 @@ def _show_artifact(
     registry: Registry, name: str, rows: list[dict[str, Any]], as_json: bool, field: str | None
 ) -> None:
     if as_json:
-        emit_json(rows)
+        emit_json_list(rows)
         return
     if any(len(row["registrations"]) > 1 for row in rows):
         raise StagetagError(
@@ -293,20 +306,23 @@ def history(
       stagetag history churn --stage prod   # who held prod, when, for how long
     """
     one_output(json=as_json, plain=plain, md=as_markdown)
+    scope = None if name is None else frozenset([name])
     if stage is not None:
         from stagetag.entrypoint.stage_history import stage_history
 
         if not name:
             raise StagetagError("--stage needs an artifact: `stagetag history NAME --stage STAGE`")
-        registry = open_registry(repo, with_commits=True)
+        registry = open_registry(repo, with_commits=True, artifacts=scope)
         stage_history(registry, name, stage, as_json, as_markdown, ascending)
         return
-    records = history_view(open_registry(repo, with_commits=False), name, ascending)
+    records = history_view(
+        open_registry(repo, with_commits=False, artifacts=scope), name, ascending
+    )
     if as_json:
-        emit_json(records)
+        emit_json_list(records)
         return
     if as_markdown:
-        click.echo(history_markdown(records), nl=False)
+        click.echo(history_markdown(list(records)), nl=False)
         return
     keys = ["timestamp", "artifact", "event", "version", "stage", "commit", "ref"]
     rows = [
@@ -341,7 +357,8 @@ def check_ref(
     one_output(
         json=as_json, name=show_name, version=show_version, stage=show_stage, event=show_event
     )
-    events = check_ref_events(open_registry(repo, with_commits=False), ref)
+    registry = open_registry(repo, with_commits=False, artifacts=ref_artifacts([ref]))
+    events = check_ref_events(registry, ref)
     if len(events) > 1:
         raise StagetagError(f"{ref!r} created {len(events)} events; expected one")
     if not events:

@@ -1,8 +1,10 @@
-"""The only module that talks to git, through one runner (`_git`): every read is one `git`
-process, never one per tag.
+"""The only module that talks to git, through one runner (`_git`): every read is a fixed
+number of `git` processes, never one per tag.
 
-Tags come from a single `git for-each-ref` pass; commit metadata and files at commits come
-from a single `git cat-file --batch` process fed all the object names at once.
+Tags come from one `git for-each-ref` listing (of the refs that match the caller's prefixes
+only, when given: git then reads only that part of packed-refs) and one `git cat-file --batch`
+process that streams their objects; commit metadata and files at commits come from one
+`cat-file --batch` fed all the object names at once.
 """
 
 from __future__ import annotations
@@ -10,14 +12,15 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
+import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from pathlib import Path
-from typing import NamedTuple
+from typing import IO, NamedTuple
 
 from stagetag.errors import StagetagError
 
@@ -30,7 +33,7 @@ class Stamp(NamedTuple):
 
 
 class TagRecord(NamedTuple):
-    """One tag as `for-each-ref` reports it. Lightweight tags have no tagger and no message.
+    """One tag under refs/tags. Lightweight tags have no tagger and no message.
 
     An annotated tag is read from its raw object the way GTO 1.10.1 reads it (dulwich): the
     name in the object's `tag` header, the first `tagger` header, the message bytes after the
@@ -39,11 +42,10 @@ class TagRecord(NamedTuple):
 
     name: str  # the ref's name under refs/tags
     annotated: bool
-    target: str  # the object an annotated tag points at, or the commit a lightweight tag names
-    tagger_name: str
-    tagger_email: str
-    tagger_date: str  # `1706745600 +0530`, or empty (lightweight, or a date GTO cannot read)
-    message: str
+    target: str  # the object an annotated tag points at, or the object a lightweight tag names
+    tagger_name: str = ""
+    tagger_email: str = ""
+    message: str = ""
     tag_name: str = ""  # the name in the tag object; GTO names the event after it
     stamp: Stamp | None = None  # the tagger date, when GTO can read it
     problem: str | None = None
@@ -58,14 +60,6 @@ class CommitInfo:
     committer_email: str
     committed_at: Stamp
     message: str
-
-
-# One record per ref: `type sha refname` and, for a tag object, ` size` and the raw object.
-# Refnames contain no spaces or control characters; the size makes the object's bytes safe.
-_FOR_EACH_REF_FORMAT = (
-    "%(objecttype) %(objectname) %(refname)"
-    "%(if:equals=tag)%(objecttype)%(then) %(raw:size)%0a%(raw)%(end)"
-)
 
 
 @dataclass(frozen=True)
@@ -148,24 +142,61 @@ class NoIdentity(GitError):
         )
 
 
-def _git(
-    repo: Path, args: Sequence[str], stdin: bytes | None = None
-) -> subprocess.CompletedProcess[bytes]:
+_Stream = int | IO[bytes] | None  # subprocess.PIPE, a file, or inherited
+
+
+def _popen(
+    repo: Path, args: Sequence[str], stdin: _Stream, stdout: _Stream, stderr: _Stream
+) -> subprocess.Popen[bytes]:
     """The one place a git process starts: the run's GitEnv, never a shell."""
     try:
-        result = subprocess.run(
+        return subprocess.Popen(
             ["git", "-C", str(repo), *args],
-            input=stdin,
-            capture_output=True,
-            check=False,
-            env=(_GIT_ENV.get() or GitEnv()).environ(os.environ),
+            stdin=stdin,
+            stdout=stdout,
+            stderr=stderr,
+            env=current_env().environ(os.environ),
         )
     except FileNotFoundError as e:
         raise StagetagError("git is not installed or not on PATH") from e
+
+
+def _git(
+    repo: Path, args: Sequence[str], stdin: bytes | None = None
+) -> subprocess.CompletedProcess[bytes]:
+    """A git process run to its end, its output captured (`subprocess.run`'s way)."""
+    pipe = subprocess.PIPE
+    with _popen(repo, args, None if stdin is None else pipe, pipe, pipe) as process:
+        try:
+            stdout, stderr = process.communicate(stdin)
+        except BaseException:
+            process.kill()
+            raise
+    _traced(repo, args, process.returncode)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+def _traced(repo: Path, args: Sequence[str], returncode: int) -> None:
     trace = _TRACE.get()
     if trace is not None:
-        trace(repo, args, result.returncode)
-    return result
+        trace(repo, args, returncode)
+
+
+@contextmanager
+def _spawned(
+    repo: Path, args: Sequence[str], stdin: IO[bytes], stdout: IO[bytes], stderr: IO[bytes]
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A git process from and to files, running while the block reads what it has written so
+    far; waited for, or killed if the block failed."""
+    process = _popen(repo, args, stdin, stdout, stderr)
+    finished = False
+    try:
+        yield process
+        finished = True
+    finally:
+        if not finished and process.poll() is None:
+            process.kill()
+        _traced(repo, args, process.wait())
 
 
 # `stagetag -v`: called after every git process with its folder, arguments and exit code.
@@ -206,26 +237,49 @@ def repo_root(path: Path) -> Path:
     raise StagetagError(f"{str(path)!r} is not a git repository git can use: {reason}")
 
 
-def read_tags(repo: Path) -> list[TagRecord]:
-    """Every tag under refs/tags, in one `for-each-ref` pass."""
-    args = ("for-each-ref", f"--format={_FOR_EACH_REF_FORMAT}", "refs/tags")
-    result = _git(repo, args)
-    if result.returncode != 0:
-        raise GitError(repo, args, result.returncode, result.stderr.decode(errors="replace"))
-    out, pos, end = result.stdout, 0, len(result.stdout)
-    tags = []
-    while pos < end:
-        eol = out.index(b"\n", pos)
-        objtype, objname, rest = out[pos:eol].decode(errors="surrogateescape").split(" ", 2)
-        pos = eol + 1
-        if objtype != "tag":
-            tags.append(TagRecord(rest[10:], False, objname, "", "", "", ""))  # "refs/tags/"
+def read_tags(repo: Path, prefixes: Iterable[str] | None = None) -> Iterator[TagRecord]:
+    """The tags under refs/tags, in ref name order: every one, or those whose names start with
+    one of `prefixes`. Two git processes whatever the count; the objects are parsed as they
+    arrive, so that a whole registry's are never held at once."""
+    patterns = _patterns(prefixes)
+    if not patterns:
+        return
+    args = ("for-each-ref", "--format=%(objectname) %(refname)", *patterns)
+    listed = _git(repo, args)
+    if listed.returncode != 0:
+        raise GitError(repo, args, listed.returncode, listed.stderr.decode(errors="replace"))
+    # cat-file reads the listing as it is: each line's object, with its ref name as `rest`
+    repeats = _Repeats({}, {}, {})
+    usual = _USUAL.match
+    for found in _cat_file(repo, listed.stdout, _BATCH_WITH_REST):
+        if found is None:  # gone since it was listed
             continue
-        refname, _, size = rest.rpartition(" ")
-        raw = out[pos : pos + int(size)]
-        pos += int(size) + 1  # the object and for-each-ref's newline
-        tags.append(parse_tag_object(refname[10:], raw))
-    return tags
+        buf, start, end, header = found
+        raw_name = header[3][10:]  # after "refs/tags/"
+        name = raw_name.decode(errors="surrogateescape")
+        if header[1] != b"tag":
+            yield TagRecord(name, False, header[0].decode())
+            continue
+        match = usual(buf, start, end)
+        record = _usual_tag_object(name, raw_name, match, buf, end, repeats) if match else None
+        yield record or parse_tag_object(name, buf[start:end])
+
+
+def _patterns(prefixes: Iterable[str] | None) -> list[str]:
+    """`for-each-ref` patterns for the tags whose names start with one of `prefixes`. git's
+    `*` stops at a `/` (it matches refs as paths), so each prefix takes two patterns: names
+    with no `/` after it, and names with one; glob characters in a prefix are escaped."""
+    if prefixes is None:
+        return ["refs/tags"]
+    escaped = [re.sub(r"([*?\[\]\\])", r"\\\1", prefix) for prefix in prefixes]
+    return list(starting_with(*(f"refs/tags/{p}" for p in escaped)))
+
+
+def tag_refspecs(prefixes: Iterable[str] | None) -> list[str]:
+    """Fetch refspecs for every tag, or for those whose names start with one of `prefixes`
+    (a refspec's `*` matches `/` too), kept as they are locally: a tag that differs fails
+    the fetch."""
+    return [f"refs/tags/{p}*:refs/tags/{p}*" for p in ([""] if prefixes is None else prefixes)]
 
 
 _SIGNATURE_MARKERS = (
@@ -242,27 +296,78 @@ class _Unreadable(Exception):
     """A tag object GTO 1.10.1 (dulwich) cannot read: it fails for the whole repository."""
 
 
+class _Repeats(NamedTuple):
+    """What repeats from tag to tag within one read, decoded once and then shared: time
+    zones, taggers and tagged commits (a registry of many tags holds each only once)."""
+
+    zones: dict[bytes, int]
+    people: dict[bytes, tuple[str, str]]
+    shas: dict[bytes, str]
+
+
+_new = tuple.__new__
+
+
 def parse_tag_object(ref: str, raw: bytes) -> TagRecord:
     """A tag object's fields as GTO 1.10.1 reads them, or a record naming why it cannot."""
     try:
         return _read_tag_object(ref, raw)
     except _Unreadable as e:
-        return TagRecord(ref, True, "", "", "", "", "", ref, None, str(e))
+        return TagRecord(ref, True, "", tag_name=ref, problem=str(e))
+
+
+# The tag object `git tag -a` writes: the four headers in git's order, one line each, a tagger
+# date of at most 11 digits (before year 5138) and a zone of four digits, then the message.
+# Read in one match, what `_read_tag_object` reads in many steps.
+_USUAL = re.compile(
+    rb"object ([0-9a-f]{40}|[0-9a-f]{64})\ntype (?:commit|tag)\ntag ([^\n]*)\n"
+    rb"tagger ([^\n]*>) ([0-9]{1,11}) ([+-][0-9]{4})\n\n"
+)
+
+
+def _usual_tag_object(
+    ref: str, raw_ref: bytes, usual: re.Match[bytes], raw: bytes, end: int, repeats: _Repeats
+) -> TagRecord | None:
+    """`_read_tag_object`'s record for an object `_USUAL` matched (in `raw`, up to `end`)
+    under the ref `ref` (`raw_ref` as git wrote it), or None where that takes more than the
+    usual steps (it then reads the object itself)."""
+    target, name, person, epoch, zone = usual.groups()
+    zones, people, shas = repeats
+    offset = zones.get(zone)
+    if offset is None:
+        seconds = int(zone[1:3]) * 3600 + int(zone[3:]) * 60  # `+0090` is 90 minutes, as in GTO
+        if seconds >= 86400:
+            return None
+        offset = zones[zone] = (seconds if zone[:1] == b"+" else -seconds) // 60
+    who = people.get(person)
+    if who is None:
+        try:
+            match = _IDENTITY_RE.match(person.decode("utf-8"))
+        except UnicodeDecodeError:
+            return None
+        if match is None:
+            return None
+        who = people[person] = (match["name"], match["email"])
+    body = raw[usual.end() : end]
+    if b"-----BEGIN " in body:
+        marker = _signature_start(body)
+        body = body if marker is None else body[:marker]
+    try:
+        message = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    sha = shas.get(target)
+    if sha is None:
+        sha = shas[target] = target.decode()
+    tag_name = ref if name == raw_ref else name.decode("utf-8", "surrogateescape")
+    # tuple.__new__: a NamedTuple's own __new__ is a Python function, and this runs per tag
+    stamp = _new(Stamp, (int(epoch), offset))
+    return _new(TagRecord, (ref, True, sha, who[0], who[1], message, tag_name, stamp, None))
 
 
 def _headers(raw: bytes) -> tuple[list[tuple[bytes, bytes]], bytes | None]:
     """dulwich's `_parse_message`: header lines (indented lines continue the previous one)
     up to an empty line, then the body; None for the body when the headers run to the end."""
-    cut = raw.find(b"\n\n")
-    if cut > 0 and b"\n " not in raw[:cut] and not raw.startswith((b"\n", b" ")):
-        # the usual object: one line per header, then an empty line
-        simple = []
-        for line in raw[:cut].split(b"\n"):
-            key, space, value = line.partition(b" ")
-            if not space:
-                raise _Unreadable(f"header line {line[:40]!r} has no value")
-            simple.append((key, value))
-        return simple, raw[cut + 2 :]
     headers: list[tuple[bytes, list[bytes]]] = []
     pos = 0
     while pos < len(raw):
@@ -318,7 +423,6 @@ def _read_tag_object(ref: str, raw: bytes) -> TagRecord:
         target.decode(),
         who.group("name"),
         who.group("email"),
-        f"{stamp.epoch} {_zone(stamp.offset_minutes)}",
         message,
         name.decode("utf-8", "surrogateescape"),  # os.fsdecode, as dulwich's caller
         stamp,
@@ -355,11 +459,6 @@ def _tagger(value: bytes) -> tuple[str, Stamp]:
     return person, Stamp(epoch, seconds // 60)
 
 
-@lru_cache(maxsize=256)
-def _zone(minutes: int) -> str:
-    return f"{'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
-
-
 def _signature_start(body: bytes) -> int | None:
     """Where the last line starting a signature begins (dulwich's `_find_signature`)."""
     found, pos = None, 0
@@ -390,27 +489,79 @@ class GitObject(NamedTuple):
     data: bytes
 
 
-def _cat_file_batch(repo: Path, names: Sequence[str]) -> list[GitObject | None]:
-    """Each object named (`sha` or `rev:path`), read in one process; None where missing."""
-    if not names:
-        return []
-    args = ("cat-file", "--batch")
-    result = _git(repo, args, ("\n".join(names) + "\n").encode())
-    if result.returncode != 0:
-        raise GitError(repo, args, result.returncode, result.stderr.decode(errors="replace"))
-    out, pos = result.stdout, 0
-    contents: list[GitObject | None] = []
-    for _ in names:
-        eol = out.index(b"\n", pos)
-        header = out[pos:eol].split(b" ")
-        pos = eol + 1
-        if header[-1] == b"missing" or len(header) != 3:
-            contents.append(None)
+# Where an object is in the buffer it was read into (`buf[start:end]`), and cat-file's header
+# for it: name, type and size.
+_Found = tuple[bytes, int, int, list[bytes]]
+
+
+_BATCH_WITH_REST = "--batch=%(objectname) %(objecttype) %(objectsize) %(rest)"
+
+
+def _cat_file(repo: Path, lines: bytes, batch: str = "--batch") -> Iterator[_Found | None]:
+    """The object each line names (`sha` or `rev:path`, or with `_BATCH_WITH_REST` a name
+    and what follows it, echoed in the header), in order, from one process. Its output goes
+    to a file, read in large chunks while git is still writing it (git and the parsing share
+    the machine's cores): a whole registry's tag objects are never in memory at once, and a
+    file costs less to read than a pipe, which wakes the reader every few kilobytes git
+    writes."""
+    if not lines:
+        return
+    args = ("cat-file", batch, "--buffer")  # one write per buffer, not per object
+    with (
+        tempfile.TemporaryFile() as names,
+        tempfile.NamedTemporaryFile() as out,
+        open(out.name, "rb") as written,  # an offset of its own: git's moves with its writes
+        tempfile.TemporaryFile() as errors,
+    ):
+        names.write(lines)
+        names.seek(0)
+        with _spawned(repo, args, names, out, errors) as process:
+
+            def failure() -> GitError:
+                errors.seek(0)
+                stderr = errors.read().decode(errors="replace")
+                return GitError(repo, args, process.returncode, stderr)
+
+            def more() -> bytes:
+                """The next chunk git has written, waiting for it if need be."""
+                while not (chunk := written.read(_CHUNK)):
+                    if process.poll() is not None:
+                        if chunk := written.read(_CHUNK):
+                            return chunk  # written just before it exited
+                        raise failure()
+                    time.sleep(0.001)
+                return chunk
+
+            yield from _batch_output(more, lines.count(b"\n"))
+        if process.returncode != 0:
+            raise failure()
+
+
+_CHUNK = 1 << 18
+
+
+def _batch_output(more: Callable[[], bytes], count: int) -> Iterator[_Found | None]:
+    """`cat-file --batch` output, `count` objects of it, read in large chunks (`more()`) and
+    not copied out of them: a read per object would cost more than the object (tag objects
+    are a few hundred bytes)."""
+    buf, pos = b"", 0
+    for _ in range(count):
+        eol = buf.find(b"\n", pos)
+        while eol == -1:
+            buf, pos = buf[pos:] + more(), 0
+            eol = buf.find(b"\n")
+        header = buf[pos:eol].split()
+        if len(header) < 3 or not header[2].isdigit():  # `NAME missing`, `NAME ambiguous`
+            pos = eol + 1
+            yield None
             continue
-        size = int(header[2])
-        contents.append(GitObject(header[0].decode(), header[1].decode(), out[pos : pos + size]))
-        pos += size + 1
-    return contents
+        start = eol + 1
+        end = start + int(header[2])
+        while end >= len(buf):  # the content and the newline after it
+            buf, start, end = buf[pos:] + more(), start - pos, end - pos
+            pos = 0
+        yield buf, start, end, header
+        pos = end + 1
 
 
 def _parse_person(line: str) -> tuple[str, str, Stamp]:
@@ -445,8 +596,12 @@ def read_objects(repo: Path, names: Iterable[str]) -> dict[str, GitObject]:
     """Many objects (`sha`, `HEAD`, `rev:path`) in one `cat-file --batch`; missing ones are
     left out."""
     wanted = list(dict.fromkeys(names))
-    found = zip(wanted, _cat_file_batch(repo, wanted), strict=True)
-    return {name: obj for name, obj in found if obj is not None}
+    lines = "".join(f"{name}\n" for name in wanted).encode()
+    found = zip(wanted, _cat_file(repo, lines), strict=True)
+    return {
+        name: GitObject(header[0].decode(), header[1].decode(), buf[start:end])
+        for name, (buf, start, end, header) in ((n, f) for n, f in found if f is not None)
+    }
 
 
 def commit_info(obj: GitObject) -> CommitInfo:

@@ -11,6 +11,7 @@ pushed: it is only left out of the plan. Pure: no git here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import NamedTuple
 
 from stagetag.gitio import TagRecord
@@ -30,13 +31,14 @@ class Leftovers(NamedTuple):
 
 
 def sort_out(
-    tags: list[TagRecord], on_remote: frozenset[str], pending: frozenset[str], artifact: str
+    found: Iterable[TagRecord], on_remote: frozenset[str], pending: frozenset[str], artifact: str
 ) -> Leftovers:
     """Sort the artifact's event tags that the remote lacks (`on_remote` names the
     artifact's tags it has; `pending`, the tags a write here made and did not push). One lost
     its race when the remote has since taken its counter, or when, added to the remote's
     tags, it would put a second version on its commit or GTO could not read it. Oldest first,
     so that a registration comes before the assignment that needs it."""
+    tags = list(found)
     theirs = [t for t in tags if t.name in on_remote]
     ours = sorted(
         (

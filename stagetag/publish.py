@@ -46,7 +46,7 @@ from stagetag import gitio
 from stagetag.errors import StagetagError
 from stagetag.grammar import name_to_tag
 from stagetag.leftovers import Leftovers, sort_out
-from stagetag.registry import Registry, load_registry
+from stagetag.registry import Registry, load_registry, tag_prefixes
 from stagetag.text import redact
 from stagetag.writes import DeletedTag, NewTag, Plan
 
@@ -162,12 +162,15 @@ def apply(
             if push:
                 on_remote, replaced, local = _fetch(root, remote, artifact, dry_run)
                 pending = _pending(root, artifact)
-                found = sort_out(gitio.read_tags(root), on_remote, pending, artifact)
+                tags = gitio.read_tags(root, tag_prefixes([artifact]))
+                found = sort_out(tags, on_remote, pending, artifact)
                 _forget_pending(root, pending - set(found.lost) - {t.name for t in found.wanted})
             # a dry run plans as if the tags that lost were gone (a real run deletes them)
             kept_in_dry_run = tuple(d.name for d in replaced) if dry_run else ()
             leave_out = frozenset(found.lost + found.ignored + kept_in_dry_run)
-            registry = load_registry(root, annotate=annotate, leave_out=leave_out)
+            registry = load_registry(
+                root, annotate=annotate, leave_out=leave_out, artifacts=annotate
+            )
             try:
                 plan = planner(registry)
             except StagetagError as e:
@@ -231,7 +234,9 @@ def _check_leftovers(
     (its signature)."""
     for index, tag in enumerate(wanted):
         later = frozenset(t.name for t in wanted[index:])
-        before = load_registry(root, leave_out=leave_out | later)
+        before = load_registry(
+            root, leave_out=leave_out | later, artifacts=frozenset([tag.artifact])
+        )
         try:
             check(before, Plan((tag,)))
             if vet is not None:

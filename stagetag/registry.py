@@ -8,7 +8,8 @@ Where GTO would crash for the whole repository, the offending tag is skipped and
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Iterable, Mapping
 from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
@@ -18,8 +19,8 @@ from stagetag.annotations import Annotation, read_index
 from stagetag.config import RegistryConfig, load_config
 from stagetag.errors import StagetagError
 from stagetag.events import Event, Kind
-from stagetag.gitio import CommitInfo, Stamp, TagRecord
-from stagetag.grammar import Action, ParsedTag, parse_tag
+from stagetag.gitio import CommitInfo, TagRecord
+from stagetag.grammar import Action, ParsedTag, name_to_tag, parse_tag
 from stagetag.state import ManyVersionsError, RegistryState
 
 KINDS = {
@@ -29,6 +30,13 @@ KINDS = {
     Action.ASSIGN: Kind.ASSIGNMENT,
     Action.UNASSIGN: Kind.UNASSIGNMENT,
 }
+# Enum members as module globals for the per-tag loop (see grammar's).
+_CREATE, _ASSIGN, _UNASSIGN, _DEPRECATE = (
+    Action.CREATE,
+    Action.ASSIGN,
+    Action.UNASSIGN,
+    Action.DEPRECATE,
+)
 
 
 class Registry(NamedTuple):
@@ -60,6 +68,7 @@ def load_registry(
     annotate: frozenset[str] = frozenset(),
     leave_out: frozenset[str] = frozenset(),
     keep: Callable[[TagRecord], bool] | None = None,
+    artifacts: frozenset[str] | None = None,
 ) -> Registry:
     """Read the registry at `path`.
 
@@ -69,43 +78,70 @@ def load_registry(
     `leave_out` names tags whose events are left out (a write's view of the remote); their
     names still count for the next `#N` and for names already taken.
     `keep` picks the tags to read, as if the others were deleted (`show --at`).
+    `artifacts` limits the read to those artifacts, for a command about them: only the tags
+    named after them (`NAME@...`, `NAME#...`) are read, so its cost grows with theirs, not with
+    the registry's. That is GTO's answer for them, with one exception: a tag object moved
+    under another artifact's name (`git tag other@v1 NAME@v1`), which GTO files under NAME, is
+    seen by whole-registry reads only.
     """
     root = gitio.repo_root(path)
     problems: list[str] = []
     config = load_config_or_default(root, problems)
-    tags = gitio.read_tags(root)
-    if keep is not None:
-        tags = [tag for tag in tags if keep(tag)]
+    prefixes = None if artifacts is None else tag_prefixes(artifacts)
     state = RegistryState()
     state.problems.extend(problems)
-    replay_tags(state, [t for t in tags if t.name not in leave_out] if leave_out else tags)
+    found: Iterable[TagRecord] = gitio.read_tags(root, prefixes)
+    if keep is not None:
+        found = filter(keep, found)
+    if leave_out:
+        tags = list(found)
+        replay_tags(state, [t for t in tags if t.name not in leave_out], artifacts)
+    else:
+        tags = replay_tags(state, found, artifacts)
     if with_commits:
-        add_commit_events(state, root, config, annotate)
+        add_commit_events(state, root, config, annotate, artifacts)
     return Registry(root, config, tags, state)
 
 
-def replay_tags(state: RegistryState, tags: list[TagRecord]) -> None:
+def tag_prefixes(artifacts: Iterable[str]) -> list[str]:
+    """What the names of the artifacts' tags start with: `NAME@` and `NAME#`. An artifact's
+    name in a tag ends at the first `@` or `#` (neither is allowed in names), so these are
+    exactly the artifacts' tags: `a@` never matches `a/b@` or `a-b@`."""
+    return [f"{name_to_tag(name)}{separator}" for name in sorted(artifacts) for separator in "@#"]
+
+
+def replay_tags(
+    state: RegistryState, tags: Iterable[TagRecord], artifacts: frozenset[str] | None = None
+) -> list[TagRecord]:
     """GTO's passes: the ref's name picks the pass (as GTO's `find` does), the name inside the
     tag object says what the event is (as GTO's `index_tag` does); they differ only for a tag
-    object under another ref name (`git tag new old` of an annotated tag)."""
-    passes: tuple[list[tuple[int, TagRecord, ParsedTag, Stamp]], ...] = ([], [], [])
-    for tag in sorted(tags, key=itemgetter(0)):
+    object under another ref name (`git tag new old` of an annotated tag). With `artifacts`,
+    events of other artifacts (from such objects) are left out. `tags` is taken as it comes
+    (while git still reads the rest); returns it, as a list."""
+    passes: tuple[list[tuple[int, TagRecord, ParsedTag]], ...] = ([], [], [])
+    deprecations, versions, stages = passes
+    read = []
+    for tag in tags:
+        read.append(tag)
         found = parse_tag(tag.name)
-        if found is not None and found.action is Action.CREATE:  # lightweight ones too
+        if found is None:
+            continue  # not GTO's
+        if found.action is _CREATE:  # lightweight ones too
             state.problems.append(
                 f"tag {tag.name!r}: '@created' tags have no meaning (GTO fails on them); skipped"
             )
             continue
-        if found is None or not tag.annotated:
-            continue  # not GTO's, or lightweight: not an event (it still counts for `#N`)
-        if tag.problem is not None or tag.stamp is None:
+        if not tag.annotated:
+            continue  # not an event (it still counts for `#N`)
+        stamp = tag.stamp
+        if stamp is None:
             state.problems.append(
                 f"tag {tag.name!r}: {tag.problem or 'unreadable tag object'} "
                 "(GTO fails on it); skipped"
             )
             continue
         parsed = found if tag.tag_name == tag.name else parse_tag(tag.tag_name)
-        if parsed is None or parsed.action is Action.CREATE:
+        if parsed is None or parsed.action is _CREATE:
             what = (
                 f"its tag object is named {tag.tag_name!r}, not a GTO tag name"
                 if parsed is None
@@ -113,20 +149,33 @@ def replay_tags(state: RegistryState, tags: list[TagRecord]) -> None:
             )
             state.problems.append(f"tag {tag.name!r}: {what} (GTO fails on it); skipped")
             continue
-        stamp = tag.stamp
-        if found.action is Action.DEPRECATE:
-            passes[0].append((stamp.epoch, tag, parsed, stamp))
-        elif found.action is Action.REGISTER or found.action is Action.DEREGISTER:
-            passes[1].append((stamp.epoch, tag, parsed, stamp))
+        if artifacts is not None and parsed.artifact not in artifacts:
+            continue
+        action = found.action
+        if action is _ASSIGN or action is _UNASSIGN:
+            stages.append((stamp.epoch, tag, parsed))
+        elif action is _DEPRECATE:
+            deprecations.append((stamp.epoch, tag, parsed))
         else:
-            passes[2].append((stamp.epoch, tag, parsed, stamp))
+            versions.append((stamp.epoch, tag, parsed))
     for tags_in_pass in passes:
+        # Oldest first, ties in name order (git lists refs in that order, near enough: bytes,
+        # not characters); taken off the end one by one, so that what a tag's event is made
+        # from is gone once it is made (a large registry never holds both).
+        tags_in_pass.sort(key=_tag_name)
         tags_in_pass.sort(key=itemgetter(0))
-        for _, tag, found, stamp in tags_in_pass:
-            _replay(state, tag, found, stamp)
+        tags_in_pass.reverse()
+        while tags_in_pass:
+            _, tag, parsed = tags_in_pass.pop()
+            _replay(state, tag, parsed)
+    return read
 
 
-def _replay(state: RegistryState, tag: TagRecord, parsed: ParsedTag, stamp: Stamp) -> None:
+def _tag_name(entry: tuple[int, TagRecord, ParsedTag]) -> str:
+    return entry[1].name
+
+
+def _replay(state: RegistryState, tag: TagRecord, parsed: ParsedTag) -> None:
     artifact = state.artifact(parsed.artifact)
     try:
         if parsed.stage is None:
@@ -145,17 +194,18 @@ def _replay(state: RegistryState, tag: TagRecord, parsed: ParsedTag, stamp: Stam
             f"{tag.target[:7]}, so the stage cannot be attributed (GTO fails here); skipped"
         )
         return
+    assert tag.stamp is not None
     event = Event(
         KINDS[parsed.action],
-        parsed.artifact,
-        stamp,
+        artifact.name,  # one string for all of the artifact's events
+        tag.stamp,
         tag.tagger_name,
         tag.tagger_email,
         tag.message.strip(),
         tag.target,
         tag.tag_name,
         version,
-        parsed.stage,
+        None if parsed.stage is None else sys.intern(parsed.stage),  # a few names, many tags
     )
     if not artifact.first_time(event):
         return  # GTO files an event once (the same tag object under two ref names)
@@ -168,10 +218,14 @@ def _replay(state: RegistryState, tag: TagRecord, parsed: ParsedTag, stamp: Stam
 
 
 def add_commit_events(
-    state: RegistryState, root: Path, config: RegistryConfig, annotate: frozenset[str]
+    state: RegistryState,
+    root: Path,
+    config: RegistryConfig,
+    annotate: frozenset[str],
+    artifacts: frozenset[str] | None = None,
 ) -> None:
     """Commit events where they can change an answer, and artifacts `artifacts.yaml` lists
-    at HEAD.
+    at HEAD (of those in `artifacts`, when given).
 
     GTO gives every version a commit event. Its date only matters for SHA pseudo-versions
     (their creation time), for artifacts with a deprecation (is the newest event one?) and
@@ -221,6 +275,8 @@ def add_commit_events(
     if head is None:
         return
     for name, annotation in indexes.get(head, {}).items():
+        if artifacts is not None and name not in artifacts:
+            continue
         discovered = state.artifact(name).find_version(head)
         assert discovered is not None
         if any(e.commit_hexsha == head for e in discovered.commit_events):

@@ -18,6 +18,16 @@ from stagetag.versions import SemverKey, is_semver, semver_key
 
 Sort = Literal["timestamp", "semver"]
 
+# Python 3.11 reads a member off an Enum class in ~0.1 µs (its EnumType has a __getattr__), ten
+# times a module global: the per-event paths compare kinds with these.
+_COMMIT, _DEPRECATION, _REGISTRATION, _DEREGISTRATION, _ASSIGNMENT = (
+    Kind.COMMIT,
+    Kind.DEPRECATION,
+    Kind.REGISTRATION,
+    Kind.DEREGISTRATION,
+    Kind.ASSIGNMENT,
+)
+
 
 def ordered(events: list[Event], ascending: bool = False) -> list[Event]:
     """GTO's `sorted(events, key=created_at)[::-1]`: ties come out in reverse input order."""
@@ -62,7 +72,7 @@ class StageHold:
 
     @property
     def is_active(self) -> bool:
-        return self.events[0].kind is Kind.ASSIGNMENT
+        return self.events[0].kind is _ASSIGNMENT
 
     @property
     def activated_at(self) -> Stamp | None:
@@ -104,11 +114,11 @@ class Version:
         self._active_stages: list[StageHold] | None = None
 
     def add(self, event: Event) -> None:
-        if event.kind is Kind.REGISTRATION:
+        if event.kind is _REGISTRATION:
             self.registrations.append(event)
-        elif event.kind is Kind.DEREGISTRATION:
+        elif event.kind is _DEREGISTRATION:
             self.deregistrations.append(event)
-        elif event.kind is Kind.COMMIT:
+        elif event.kind is _COMMIT:
             self.commit_events.append(event)
             self.commit_events.sort(key=_epoch)
         else:
@@ -117,7 +127,7 @@ class Version:
             if hold is None:
                 hold = StageHold(self.artifact, self.version, self.commit_hexsha, event.stage)
                 self.stages[event.stage] = hold
-            target = hold.assignments if event.kind is Kind.ASSIGNMENT else hold.unassignments
+            target = hold.assignments if event.kind is _ASSIGNMENT else hold.unassignments
             target.append(event)
 
     @property
@@ -162,7 +172,7 @@ class Version:
     @property
     def is_active(self) -> bool:
         if self.direct_events:
-            return self.direct_events[0].kind is Kind.REGISTRATION
+            return self.direct_events[0].kind is _REGISTRATION
         return bool(self.indirect_events)
 
     @property
@@ -256,7 +266,7 @@ class Artifact:
 
     def add(self, event: Event) -> None:
         """File an event where GTO files it (GTO's `Artifact.add_event`)."""
-        if event.kind is Kind.DEPRECATION:
+        if event.kind is _DEPRECATION:
             self.deprecations.append(event)
             return
         version = self.find_version(event.commit_hexsha, name=event.version)
@@ -275,7 +285,7 @@ class Artifact:
     def is_active(self) -> bool:
         if not self.deprecations:  # the same answer, without sorting every event
             return any(v.has_events for v in self.versions)
-        return bool(self.events) and self.events[0].kind is not Kind.DEPRECATION
+        return bool(self.events) and self.events[0].kind is not _DEPRECATION
 
     @property
     def is_registered(self) -> bool:
@@ -312,9 +322,9 @@ class Artifact:
         return next((v for v in self.versions if v.version == holders[0].version), None)
 
     def held_stages(self) -> set[str]:
-        """The stages some version holds now: `stage_holders()`'s keys, without ranking."""
-        versions = self.get_versions(include_non_explicit=True, sort="timestamp")
-        return {hold.stage for version in versions for hold in version.active_stages()}
+        """The stages some version holds now: the keys of `stage_holders()` as `show` ranks
+        them (cached, so that `show` ranks each artifact once for its columns and its row)."""
+        return set(self.stage_holders(sort="timestamp"))
 
     def latest_version(self, registered_only: bool = False) -> Version | None:
         versions = self.get_versions(include_non_explicit=not registered_only)

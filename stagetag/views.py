@@ -6,7 +6,7 @@ Key order, `null`s and string joins follow GTO's pydantic models field for field
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,23 +54,31 @@ def registry_view(
     registry: Registry, options: ShowOptions, stages: list[str] | None = None
 ) -> dict[str, Record]:
     """`gto show --json`: latest version and stage holders of every artifact."""
+    return dict(registry_entries(registry, options, stages))
+
+
+def registry_entries(
+    registry: Registry, options: ShowOptions, stages: list[str] | None = None
+) -> Iterator[tuple[str, Record]]:
+    """`registry_view`'s entries, one artifact at a time."""
     stages = shown_stages(registry) if stages is None else stages
-    view = {}
     for name, artifact in registry.state.artifacts.items():
         if not (artifact.is_active or options.deprecated):
             continue
         latest = artifact.latest_version(registered_only=True)
         holders = options.holders(artifact)
-        view[name] = {
-            "version": latest.version if latest else None,
-            "stage": {
-                stage: ", ".join(h.version for h in holders.get(stage, [])) or None
-                for stage in stages
+        yield (
+            name,
+            {
+                "version": latest.version if latest else None,
+                "stage": {
+                    stage: ", ".join(h.version for h in holders.get(stage, [])) or None
+                    for stage in stages
+                },
+                "registered": artifact.is_registered,
+                "active": artifact.is_active,
             },
-            "registered": artifact.is_registered,
-            "active": artifact.is_active,
-        }
-    return view
+        )
 
 
 def find_artifact(registry: Registry, name: str) -> Artifact:
@@ -182,10 +190,11 @@ def version_record(version: Version) -> Record:
     return record
 
 
-def history_view(registry: Registry, name: str | None, ascending: bool) -> list[Record]:
-    """`gto history --json`: every tag event, newest first, same-second ties by priority."""
+def history_view(registry: Registry, name: str | None, ascending: bool) -> Iterator[Record]:
+    """`gto history --json`: every tag event, newest first, same-second ties by priority;
+    one record at a time (a registry's history is as long as its tags)."""
     artifacts = [a for a in registry.state.artifacts.values() if name in (None, a.name)]
-    return [history_record(e) for e in history_events(artifacts, ascending)]
+    return map(history_record, history_events(artifacts, ascending))
 
 
 def history_events(artifacts: Iterable[Artifact], ascending: bool = False) -> list[Event]:
@@ -214,8 +223,19 @@ def history_record(event: Event) -> Record:
     }
 
 
+def ref_artifacts(refs: Iterable[str]) -> frozenset[str]:
+    """The artifacts whose tags `check_ref_events` reads for these refs: those of the GTO
+    tags among them (a branch, a SHA or a non-GTO tag needs none)."""
+    return frozenset(
+        parsed.artifact
+        for ref in refs
+        if (parsed := parse_tag(ref.removeprefix("refs/tags/"))) is not None
+    )
+
+
 def check_ref_events(registry: Registry, ref: str) -> list[Event]:
-    """The events a tag created (GTO's `check_ref`): none for branches, SHAs, non-GTO tags."""
+    """The events a tag created (GTO's `check_ref`): none for branches, SHAs, non-GTO tags.
+    `registry` must hold the tags of `ref_artifacts([ref])` at least."""
     tag = ref.removeprefix("refs/tags/")
     parsed = parse_tag(tag)
     if parsed is None or not any(t.name == tag for t in registry.tags):

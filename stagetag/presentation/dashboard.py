@@ -13,7 +13,7 @@ import jinja2
 from stagetag import gitio
 from stagetag.annotations import annotations_at
 from stagetag.ci_forms import DEFAULTS, CiForms, DashboardSettings, dashboard_hosting
-from stagetag.files import write_whole
+from stagetag.files import written_together
 from stagetag.hosting import Hosting
 from stagetag.presentation.actions_view import model_actions, stage_choices
 from stagetag.presentation.cells import Link, When, when
@@ -87,37 +87,32 @@ def build_dashboard(
     ]
     timelines = Timelines(registry)
     choices = stage_choices(registry)
-    # Every page is rendered before anything is written, and each is written whole: a template
-    # or data problem leaves the old site as it was. A text git could not decode shows as
-    # U+FFFD-like '?' rather than failing the page.
-    template = env.get_template("model.html.j2")
-    rendered = {
-        output / "index.html": env.get_template("index.html.j2").render(
-            models=models, stages=stages
-        ),
-        **{
-            output / model["page"]: template.render(
-                model=model,
-                versions=_versions(registry.state.artifacts[model["name"]], hosting),
-                history=_history(registry.state.artifacts[model["name"]], hosting),
-                timelines=stage_timelines(timelines.of(model["name"]), stages, hosting),
-                actions=None
-                if forms is None
-                else model_actions(forms, registry.state.artifacts[model["name"]], choices),
-            )
-            for model in models
-        },
-    }
     models_dir = output / "models"
     models_dir.mkdir(parents=True, exist_ok=True)
-    for stale in models_dir.glob("*.html"):
-        if stale not in rendered:
-            stale.unlink()
-    for static in _STATIC:
-        write_whole(output / static, (TEMPLATES / static).read_text(encoding="utf-8"))
-    for page, text in rendered.items():
-        write_whole(page, text, errors="replace")
-    return list(rendered)
+    # Each page is written as it is rendered (one at a time in memory), and all of them take
+    # the old ones' places together once every one is: a template or data problem leaves the
+    # old site as it was. A text git could not decode shows as U+FFFD-like '?' rather than
+    # failing the page.
+    template = env.get_template("model.html.j2")
+    pages = [output / "index.html", *(output / model["page"] for model in models)]
+    with written_together() as write:
+        for static in _STATIC:
+            write(output / static, (TEMPLATES / static).read_text(encoding="utf-8"), "strict")
+        index = env.get_template("index.html.j2").render(models=models, stages=stages)
+        write(pages[0], index, "replace")
+        for page, model in zip(pages[1:], models, strict=True):
+            artifact = registry.state.artifacts[model["name"]]
+            text = template.render(
+                model=model,
+                versions=_versions(artifact, hosting),
+                history=_history(artifact, hosting),
+                timelines=stage_timelines(timelines.of(model["name"]), stages, hosting),
+                actions=None if forms is None else model_actions(forms, artifact, choices),
+            )
+            write(page, text, "replace")
+    for stale in set(models_dir.glob("*.html")) - set(pages):
+        stale.unlink()
+    return pages
 
 
 def _model(

@@ -3,9 +3,10 @@
 Stresses what a reimplementation most easily gets wrong: same-second ties (tag times come from a
 small pool of seconds), tagger offsets, counters that disagree with time, simple and counter
 forms, unassignments, deregistrations, deprecations, SHA pseudo-versions, lightweight GTO-named
-tags, non-GTO tags, monorepo names and a `.gto` stage list. It avoids the states where gto fails
-for the whole repository (`@created` tags, two versions of one artifact on one commit, one version
-name on two commits, an invalid `.gto`): those are tested elsewhere.
+tags, non-GTO tags, monorepo names (and names that extend others: `m`, `m/x`), refs packed
+midway (packed-refs and loose refs together) and a `.gto` stage list. It avoids the states
+where gto fails for the whole repository (`@created` tags, two versions of one artifact on one
+commit, one version name on two commits, an invalid `.gto`): those are tested elsewhere.
 
 It also writes `artifacts.yaml` (labels and descriptions with spaces, emoji, HTML, unicode and
 escaped control characters, missing and extra keys, paths) and `dvc.yaml` files at random
@@ -31,7 +32,9 @@ from conftest import make_repo
 
 ARTIFACTS = [
     "m",
+    "m/x",  # another artifact whose name starts with `m`, `a` and `svc/api:model`'s
     "a",
+    "a-b",
     "Churn_Model",
     "nlp-v2",
     "team/model",
@@ -39,6 +42,7 @@ ARTIFACTS = [
     "svc/api:model",
     "dir.x/sub_1:Name_B",
     "deep/dir-1:sub/m",
+    "svc/api:model-2",
 ]
 STAGES = ["prod", "dev", "staging", "qa", "Prod", "team/prod", "canary_1", "uat-2", "prod-5"]
 UNUSED_STAGES = ["archive", "uat", "Live"]
@@ -173,7 +177,11 @@ class _Builder:
             (self._lightweight, 1),
             (self._non_gto, 1),
         ]
+        pack_at = rng.choice([None, n_tags // 2, n_tags])
         for _ in range(50 * n_tags):  # actions may decline (nothing left to register): bounded
+            if len(self.registry.tags) == pack_at:
+                self.repo.git("pack-refs", "--all")
+                pack_at = None
             if len(self.registry.tags) >= n_tags:
                 break
             action = rng.choices([a for a, _ in actions], [w for _, w in actions])[0]

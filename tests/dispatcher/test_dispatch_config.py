@@ -83,7 +83,10 @@ STAGE = "deploy:\n  stages:\n    prod:\n"
             "          runs_on: gpu\n",
             ":6: runs_on: expected a list of runner labels",
         ),
-        ("deploys:\n  stages: {}\n", ":1: deploys: unknown section (known: deploy, promotion)"),
+        (
+            "deploys:\n  stages: {}\n",
+            ":1: deploys: unknown section (known: dashboard, deploy, promotion)",
+        ),
         ("deploy:\n  stages:\n    prod: [x\n", ":4: not valid YAML"),
     ],
 )

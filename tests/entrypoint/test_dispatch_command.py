@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 from conftest import GitRepo, clean_environ, isolated_git, make_repo, read_github_output
 
+from stagetag.grammar import name_to_tag, parse_tag
+
 OUTPUT_KEYS = ("event", "name", "version", "stage", "type", "path", "description")
 
 CONFIG = """\
@@ -298,8 +300,11 @@ def test_cli_and_action_report_the_same_plan(
     origin: Origin, ws: Path, tmp_path: Path, ref: str
 ) -> None:
     """One dispatch use case: the same jobs, notices and skipped-tag warnings whichever way in.
-    The clone also holds a tag the registry skips (an '@created' tag), which both must name."""
-    GitRepo(ws).tag("m@created", origin.commits[1], "@1706900000 +0000", message="poison")
+    The clone also holds a tag the registry skips (an '@created' tag of the ref's artifact),
+    which both must name; only the tags of the ref's artifact are read."""
+    parsed = parse_tag(ref)
+    poison = f"{name_to_tag(parsed.artifact) if parsed else 'm'}@created"
+    GitRepo(ws).tag(poison, origin.commits[1], "@1706900000 +0000", message="poison")
     cli = cli_dispatch(ws, ref)
     result, outputs = action(ws, tmp_path, INPUT_COMMAND="dispatch", INPUT_REF=ref)
     assert cli.returncode == result.returncode == 0, cli.stderr + result.stderr
@@ -315,7 +320,7 @@ def test_cli_and_action_report_the_same_plan(
     action_warnings = [
         x.removeprefix(prefix["warning"]) for x in action_lines if x.startswith(prefix["warning"])
     ]
-    assert any("'m@created'" in w for w in cli_warnings)
+    assert any(f"'{poison}'" in w for w in cli_warnings) == (parsed is not None)
     assert action_warnings == cli_warnings
     assert action_notices == cli_notices
     jobs = json.loads(cli.stdout)["include"]
