@@ -291,13 +291,13 @@ def _fetch(
     differs from the remote's lost its race, and one that a tombstone names goes (a parallel
     run deleted it there). A dry run only adds the tags this clone lacks. Returns the names
     the remote has, the local tags replaced, and the artifact's local tags."""
-    tag, mirror, safe = name_to_tag(artifact), _mirror(remote), _ref_safe(remote)
+    tag, mirror = name_to_tag(artifact), _mirror(remote)
     gitio.fetch(
         root,
         remote,
         f"+refs/tags/{tag}@*:{mirror}{tag}@*",
         f"+refs/tags/{tag}#*:{mirror}{tag}#*",
-        f"+refs/stagetag/counters/*:refs/stagetag/remotes/{safe}/counters/*",
+        f"+{counter_ref(artifact)}*:{_fetched_counter_ref(remote, artifact)}*",  # if there
         f"+refs/stagetag/deleted/*:{_tombstones(remote)}/*",
         prune=True,
     )

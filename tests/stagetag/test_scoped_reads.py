@@ -141,9 +141,10 @@ def test_a_write_fetches_only_its_artifacts_tags_and_counter(
         result = run_stagetag("-v", *assign, cwd=work.path, check=True)
         [fetch] = [line for line in result.stderr.splitlines() if " fetch " in line]
         assert "refs/tags/*" not in fetch and "counters/*" not in fetch
-        assert "'refs/tags/dir=a@*:refs/tags/dir=a@*' 'refs/tags/dir=a#*:refs/tags/dir=a#*'" in (
-            fetch
-        )
+        mirror = "refs/stagetag/remotes/origin/tags"
+        assert (
+            f"'+refs/tags/dir=a@*:{mirror}/dir=a@*' '+refs/tags/dir=a#*:{mirror}/dir=a#*'"
+        ) in fetch
         assert "'+refs/stagetag/counters/dir=a*:refs/stagetag/remotes/origin/counters/dir=a*'" in (
             fetch
         )
