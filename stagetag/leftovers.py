@@ -55,6 +55,8 @@ def sort_out(
             pair[0].name,
         ),
     )
+    if not ours:  # the usual write: nothing to sort, so no replay of the remote's tags
+        return Leftovers()
     taken = next_counter(theirs, artifact) - 1
     skipped = len(_replayed(theirs).problems)
     kept: list[tuple[TagRecord, ParsedTag]] = []
