@@ -19,6 +19,9 @@ class Kind(Enum):
     ASSIGNMENT = ("assignment", 5, True)
     UNASSIGNMENT = ("unassignment", 6, False)
 
+    # Members are singletons: hash them by identity, in C (an event's hash includes its kind).
+    __hash__ = object.__hash__
+
     def __init__(self, label: str, priority: int, addition: bool) -> None:
         self.label = label
         self.priority = priority

@@ -230,14 +230,19 @@ class Artifact:
         self._by_commit: dict[str, list[Version]] = {}
         self._events: list[Event] | None = None
         self._holders: dict[tuple[bool, int, int, Sort], dict[str, list[StageHold]]] = {}
-        self._seen: set[Event] = set()
+        self._seen: dict[str | None, list[Event]] = {}
 
     def first_time(self, event: Event) -> bool:
         """Whether this event is new to the artifact (GTO skips one equal to an event it
-        has, as pydantic compares them: every field)."""
-        if event in self._seen:
+        has, as pydantic compares them: every field). Equal events have equal tags, so only
+        events of one tag are compared, and no event is hashed whole (its message and all)."""
+        same = self._seen.get(event.tag)
+        if same is None:
+            self._seen[event.tag] = [event]
+            return True
+        if event in same:
             return False
-        self._seen.add(event)
+        same.append(event)
         return True
 
     def find_version(
