@@ -7,7 +7,7 @@ import click
 
 from stagetag.entrypoint.output import emit_json, emit_table
 from stagetag.errors import StagetagError
-from stagetag.presentation.markdown import holdings_markdown
+from stagetag.presentation.markdown import table
 from stagetag.registry import Registry
 from stagetag.timeline import HOLDING_COLUMNS, Timelines, holding_record, holding_row
 from stagetag.views import find_artifact
@@ -26,11 +26,9 @@ def stage_history(
     records = [holding_record(h) for h in (holdings if ascending else holdings[::-1])]
     if as_json:
         emit_json(records)
-    elif as_markdown:
-        click.echo(holdings_markdown(records), nl=False)
+        return
+    rows = [holding_row(r) for r in records]
+    if as_markdown:
+        click.echo(table(HOLDING_COLUMNS, rows), nl=False)
     else:
-        emit_table(
-            HOLDING_COLUMNS,
-            [holding_row(r) for r in records],
-            f"No version of {name!r} has held {stage!r}",
-        )
+        emit_table(HOLDING_COLUMNS, rows, f"No version of {name!r} has held {stage!r}")

@@ -19,7 +19,6 @@ then lets every reader share it.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import re
 import shutil
@@ -81,6 +80,8 @@ def cache_path(url: str) -> Path:
         host = host.rpartition("@")[2]
     tail = "-".join(p for p in path.split("/") if p)[-60:]
     readable = re.sub(r"[^A-Za-z0-9._-]+", "-", f"{host}-{tail}").strip("-.")[:80]
+    import hashlib  # loads OpenSSL, a few ms of every command's start; only URLs need it
+
     digest = hashlib.sha256(shown.encode()).hexdigest()[:16]
     return cache_home() / f"{readable or 'repo'}-{digest}.git"
 

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from stagetag.text import printable
-from stagetag.timeline import HOLDING_COLUMNS, holding_row
 from stagetag.views import Record, short
 
 # What in tag data (a message, a description) could become a link, an image, emphasis, a
@@ -60,8 +59,3 @@ def artifact_markdown(rows: Sequence[Record]) -> str:
 def history_markdown(records: Sequence[Record]) -> str:
     keys = ["timestamp", "artifact", "event", "version", "stage", "ref"]
     return table(keys, [[short(r[k]) if r[k] else r[k] for k in keys] for r in records])
-
-
-def holdings_markdown(records: Sequence[Record]) -> str:
-    """`history NAME --stage STAGE --md`: who held the stage, when, and the assignment."""
-    return table(HOLDING_COLUMNS, [holding_row(r) for r in records])
