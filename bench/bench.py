@@ -422,6 +422,23 @@ def judge(criterion: Criterion, by_size: dict[int, dict[str, Result]]) -> dict[s
     return {"criterion": criterion.title, "verdict": verdict, "detail": detail, "value": value}
 
 
+def beyond_push(by_size: dict[int, dict[str, Result]], big: int, small: int) -> str | None:
+    """What `assign --push` costs beyond git's own push of one tag, at `big` over `small`:
+    the part of its time that is stagetag's (and its fetch's) rather than the push's."""
+    try:
+        extra = {
+            size: by_size[size][ASSIGN].best - by_size[size][GIT_PUSH].best for size in (big, small)
+        }
+        floor = {size: by_size[size][GIT_PUSH].best for size in (big, small)}
+    except (KeyError, ValueError):  # a row missing, or skipped (no runs)
+        return None
+    return (
+        f"git push of one tag alone at {big:,} tags is {floor[big] / floor[small]:.1f}x that at "
+        f"{small:,} (git lists every remote ref); assign --push beyond it: "
+        f"{extra[big]:.3f} s / {extra[small]:.3f} s = {extra[big] / extra[small]:.2f}x"
+    )
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="2000,50000,200000", help="comma-separated tag counts")
@@ -480,6 +497,8 @@ def main() -> None:
     verdicts = [judge(criterion, by_size) for criterion in CRITERIA]
     for verdict in verdicts:
         print(f"{verdict['verdict']}  {verdict['criterion']}: {verdict['detail']}")
+    if context := beyond_push(by_size, 200_000, 2000):
+        print(f"note  {context}")
     print(f"\n# the benchmark took {time.perf_counter() - started:.0f} s")
     if args.json:
         report = {
