@@ -12,6 +12,7 @@ from markupsafe import Markup, escape
 from stagetag.events import isoformat
 from stagetag.gitio import Stamp
 from stagetag.hosting import Hosting
+from stagetag.views import short
 
 
 def shown(stamp: Stamp) -> str:
@@ -31,8 +32,9 @@ class Cells:
 
     def __init__(self, hosting: Hosting | None) -> None:
         self.hosting = hosting
-        self.text = cache(escape)
+        self.text = text = cache(escape)
         self.time = cache(_time)
+        self.version = cache(lambda name: text(short(name)))  # SHA versions shortened
         self._tags: dict[str, Markup] = {}
 
     def tag(self, ref: str) -> Markup:

@@ -154,7 +154,7 @@ def _versions(artifact: Artifact, cells: Cells) -> list[VersionRow]:
         rows.append(
             VersionRow(
                 version.version,
-                cells.text(short(version.version)),
+                cells.version(version.version),
                 cells.text(", ".join(held.get(version.version, []))),
                 cells.commit(version.commit_hexsha),
                 cells.text(event.author),
@@ -170,7 +170,7 @@ def _history(artifact: Artifact, cells: Cells) -> list[HistoryRow]:
         HistoryRow(
             cells.time(e.created_at),
             cells.text(e.kind.label),
-            cells.text(short(e.version)) if e.version else None,
+            cells.version(e.version) if e.version else None,
             cells.text(e.stage) if e.stage else None,
             cells.tag(e.ref),
             cells.text(e.author),

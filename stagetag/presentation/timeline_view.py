@@ -10,7 +10,6 @@ from markupsafe import Markup
 
 from stagetag.presentation.cells import Cells, shown
 from stagetag.timeline import Holding, duration
-from stagetag.views import short
 
 
 class HoldingRow(NamedTuple):
@@ -51,7 +50,7 @@ def stage_timelines(
         end = holding.until or last
         started_by, ended_by = holding.started_by, holding.ended_by
         return HoldingRow(
-            cells.text(short(holding.version)),
+            cells.version(holding.version),
             cells.time(holding.since),
             cells.time(holding.until) if holding.until else None,
             Markup(duration(holding.seconds)),  # digits and units
