@@ -28,7 +28,8 @@ _STATIC = ("dashboard.css", "dashboard.js")
 
 
 class VersionRow(NamedTuple):
-    """A version's cells (stagetag.presentation.cells), and its name for its menus."""
+    """A version's cells (stagetag.presentation.cells), and its name for its menus; the
+    template unpacks the fields in this order."""
 
     name: str
     version: Markup
@@ -40,10 +41,11 @@ class VersionRow(NamedTuple):
 
 
 class HistoryRow(NamedTuple):
-    """An event's cells (stagetag.presentation.cells)."""
+    """An event's cells (stagetag.presentation.cells); the template unpacks the fields in this
+    order."""
 
     date: Markup
-    event: Markup
+    kind: Markup
     version: Markup | None
     stage: Markup | None
     ref: Markup

@@ -13,7 +13,8 @@ from stagetag.timeline import Holding, duration
 
 
 class HoldingRow(NamedTuple):
-    """A holding's cells (stagetag.presentation.cells)."""
+    """A holding's cells (stagetag.presentation.cells); the template unpacks the fields in
+    this order."""
 
     version: Markup
     since: Markup
