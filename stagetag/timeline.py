@@ -32,6 +32,9 @@ from stagetag.registry import Registry, add_commit_events, replay_tags
 from stagetag.state import Artifact, RegistryState, Version
 from stagetag.views import short
 
+# Module globals: Python 3.11 reads a member off an Enum class ten times slower (stagetag.state).
+_DEPRECATION, _REGISTRATION, _ASSIGNMENT = Kind.DEPRECATION, Kind.REGISTRATION, Kind.ASSIGNMENT
+
 
 class Holder(NamedTuple):
     version: str
@@ -257,6 +260,13 @@ class _HoldFacts:
         return (-self.last_assignment, self.version.authored, self.version.index)
 
 
+_Change = tuple[Event, _VersionFacts | None, _HoldFacts | None, Version | None]
+
+
+def _change_epoch(change: _Change) -> int:
+    return change[0].created_at.epoch
+
+
 class _Sweep:
     """The artifact's final state, walked one second at a time; each stage's holds in a
     heap by rank, so that a second costs the logarithm of the holds it changes."""
@@ -265,8 +275,7 @@ class _Sweep:
         self.head_epoch = head_epoch
         self.deprecated = bool(artifact.deprecations)  # else commit dates never matter
         self.heaps: dict[str, list[tuple[int, int, int, int, _HoldFacts]]] = {}
-        self.changes: list[tuple[Event, _VersionFacts | None, _HoldFacts | None, Version | None]]
-        self.changes = [(e, None, None, None) for e in artifact.deprecations]
+        self.changes: list[_Change] = [(e, None, None, None) for e in artifact.deprecations]
         for index, version in enumerate(artifact.versions):
             vf = _VersionFacts(index, version)
             for event in version.registrations + version.deregistrations:
@@ -278,44 +287,49 @@ class _Sweep:
                 for event in hold.assignments + hold.unassignments:
                     self.changes.append((event, vf, hf, version))
         # stable: within a second, a hold's assignments stay in GTO's order (the last wins)
-        self.changes.sort(key=lambda change: change[0].created_at.epoch)
+        self.changes.sort(key=_change_epoch)
 
     def seconds(self) -> Iterator[_Second]:
         current: dict[str, Holder] = {}
         last_deprecation: int | None = None
         newest_other = self.head_epoch  # the newest event that is no deprecation
         present: set[int] = set()
-        for epoch, group in groupby(self.changes, key=lambda c: c[0].created_at.epoch):
-            changes = list(group)
-            changed: dict[int, _VersionFacts] = {}
-            for event, vf, hf, version in changes:
-                if event.kind is Kind.DEPRECATION:
+        for epoch, group in groupby(self.changes, key=_change_epoch):
+            events = []
+            moved: set[_HoldFacts] = set()  # the holds whose rank may have changed
+            for event, vf, hf, version in group:
+                events.append(event)
+                kind = event.kind
+                if kind is _DEPRECATION:
                     last_deprecation = epoch
                     continue
                 assert vf is not None and version is not None
-                newest_other = max(epoch, newest_other if newest_other is not None else epoch)
+                if newest_other is None or epoch > newest_other:
+                    newest_other = epoch
                 if self.deprecated and id(version) not in present:
                     present.add(id(version))
                     dated = _commit_epoch([version])
                     if dated is not None and dated > newest_other:
                         newest_other = dated
-                changed[id(vf)] = vf
                 if hf is None:
-                    if event.kind is Kind.REGISTRATION:
+                    if kind is _REGISTRATION:
                         vf.last_registration = epoch
                     else:
                         vf.last_deregistration = epoch
-                elif event.kind is Kind.ASSIGNMENT:
+                    moved.update(vf.holds)  # whether the version counts, and its authored time
+                    continue
+                if kind is _ASSIGNMENT:
                     hf.last_assignment, hf.assignment = epoch, event
                 else:
                     hf.last_unassignment = epoch
-                if hf is not None and not vf.registered:
+                if vf.registered:
+                    moved.add(hf)
+                else:  # a SHA version is authored by its newest event
                     vf.last_change = max(epoch, vf.last_change or epoch)
-            stages = {hf.stage for vf in changed.values() for hf in vf.holds}
-            for vf in changed.values():
-                for hf in vf.holds:
-                    self._push(hf)
-            for stage in stages:
+                    moved.update(vf.holds)
+            for hf in moved:
+                self._push(hf)
+            for stage in {hf.stage for hf in moved}:
                 holder = self._holder(stage)
                 if holder is None:
                     current.pop(stage, None)
@@ -324,7 +338,7 @@ class _Sweep:
             deprecated = last_deprecation is not None and (
                 newest_other is None or last_deprecation > newest_other
             )
-            yield _Second(epoch, {} if deprecated else dict(current), [c[0] for c in changes])
+            yield _Second(epoch, {} if deprecated else dict(current), events)
 
     def _push(self, hf: _HoldFacts) -> None:
         """File the hold under its new rank (its old entries go stale)."""
@@ -345,58 +359,67 @@ class _Sweep:
 
 
 def _holdings(name: str, seconds: list[_Second]) -> dict[str, list[Holding]]:
+    """Each stage a tag names, with a holding from each second its holder becomes another
+    version (or nobody) to the next such second."""
     stages = sorted({s for second in seconds for e in second.events if (s := e.stage)})
-    return {stage: _stage_holdings(name, stage, seconds) for stage in stages}
-
-
-def _stage_holdings(name: str, stage: str, seconds: list[_Second]) -> list[Holding]:
-    holdings: list[Holding] = []
-    open_: Holding | None = None
+    holdings: dict[str, list[Holding]] = {stage: [] for stage in stages}
+    started: dict[str, tuple[Holder, Event]] = {}  # the open holdings: holder and cause
+    before: dict[str, Holder] = {}
     for second in seconds:
-        holder = second.holders.get(stage)
-        version = holder.version if holder else None
-        if open_ is not None and open_.version == version:
-            continue
-        if open_ is None and version is None:
-            continue
-        if open_ is not None:
-            ended = _cause(second.events, stage, {open_.version})
-            holdings.append(open_._replace(until=ended.created_at, ended_by=ended))
-            open_ = None
-        if holder is not None:
-            started = _cause(second.events, stage, {holder.version}, holder.assignment)
-            open_ = Holding(
-                name,
-                stage,
-                holder.version,
-                started.created_at,
-                None,
-                holder.assignment,
-                started,
-                None,
-            )
-    if open_ is not None:
-        holdings.append(open_)
+        holders = second.holders
+        if holders == before:
+            continue  # no stage changed hands
+        before = holders
+        for stage in stages:
+            holder = holders.get(stage)
+            opened = started.get(stage)
+            if (opened[0].version if opened else None) == (holder.version if holder else None):
+                continue  # the same version holds on, or still nobody
+            if opened is not None:
+                ended = _cause(second.events, stage, opened[0].version)
+                holdings[stage].append(_holding(name, stage, *opened, ended))
+                del started[stage]
+            if holder is not None:
+                cause = _cause(second.events, stage, holder.version, holder.assignment)
+                started[stage] = (holder, cause)
+    for stage, opened in started.items():
+        holdings[stage].append(_holding(name, stage, *opened, None))
     return holdings
 
 
-def _cause(
-    events: list[Event], stage: str, versions: set[str], wanted: Event | None = None
-) -> Event:
+def _holding(
+    name: str, stage: str, holder: Holder, started_by: Event, ended_by: Event | None
+) -> Holding:
+    until = ended_by.created_at if ended_by else None
+    return Holding(
+        name,
+        stage,
+        holder.version,
+        started_by.created_at,
+        until,
+        holder.assignment,
+        started_by,
+        ended_by,
+    )
+
+
+def _cause(events: list[Event], stage: str, version: str, wanted: Event | None = None) -> Event:
     """The tag of this second that best explains a change of the stage's holder: the
-    assignment itself, else a tag of that stage (of these versions first), else one that
-    registers or deregisters these versions, else a deprecation; ties by GTO's priority (its
+    assignment itself, else a tag of that stage (of this version first), else one that
+    registers or deregisters this version, else a deprecation; ties by GTO's priority (its
     history order within a second), then by name, so that any listing gives one answer."""
+    if len(events) == 1:
+        return events[0]  # the usual second
     if wanted is not None and wanted in events:
         return wanted
 
     def weight(event: Event) -> tuple[int, int, str]:
         if event.stage == stage:
-            fit = 4 if event.version in versions else 3
-        elif event.stage is None and event.version in versions:
+            fit = 4 if event.version == version else 3
+        elif event.stage is None and event.version == version:
             fit = 2
         else:
-            fit = 1 if event.kind is Kind.DEPRECATION else 0
+            fit = 1 if event.kind is _DEPRECATION else 0
         return fit, event.kind.priority, event.ref
 
     return max(events, key=weight)

@@ -1,25 +1,60 @@
-"""Values the dashboard's templates show: links and times."""
+"""The values a model page's rows show, as escaped HTML. The templates print row fields with
+autoescape off: every field is `Markup` (or a number), so mypy catches a raw string, and each
+value is escaped once here rather than each time it is printed (a page has thousands of
+rows, and Jinja's escaping of every printed value was most of a page's time)."""
 
 from __future__ import annotations
 
 from functools import cache
-from typing import NamedTuple
+
+from markupsafe import Markup, escape
 
 from stagetag.events import isoformat
 from stagetag.gitio import Stamp
+from stagetag.hosting import Hosting
+from stagetag.views import short
 
 
-class Link(NamedTuple):
-    text: str
-    url: str | None
+def shown(stamp: Stamp) -> str:
+    """ISO 8601 in the tagger's offset, with a space for the `T`: easier to read."""
+    return _readable(isoformat(stamp))
 
 
-class When(NamedTuple):
-    iso: str  # ISO 8601, in the tagger's offset, for <time datetime>
-    shown: str  # the same, easier to read
+def _readable(iso: str) -> str:
+    return iso.replace("T", " ")
 
 
-@cache  # a page shows a tag's time in its history, its version and its stage's timeline
-def when(stamp: Stamp) -> When:
-    iso = isoformat(stamp)
-    return When(iso, iso.replace("T", " "))
+class Cells:
+    """One page's cells, each made once: a tag's ref, time and message show in its history
+    entry and again in its version's row or its stage's timeline, and authors, versions and
+    stages recur on every row. (The caches hold no reference back to the object, so that it
+    is freed with its page although the CLI runs without the cycle collector.)"""
+
+    def __init__(self, hosting: Hosting | None) -> None:
+        self.hosting = hosting
+        self.text = text = cache(escape)
+        self.time = cache(_time)
+        self.version = cache(lambda name: text(short(name)))  # SHA versions shortened
+        self._tags: dict[str, Markup] = {}
+
+    def tag(self, ref: str) -> Markup:
+        """The tag's name, linked to the tag where the host is known."""
+        found = self._tags.get(ref)
+        if found is None:
+            url = self.hosting.tag_url(ref) if self.hosting else None
+            found = self._tags[ref] = self._link(ref, url)
+        return found
+
+    def commit(self, sha: str) -> Markup:
+        """The short SHA, linked to the commit where the host is known."""
+        return self._link(sha[:7], self.hosting.commit_url(sha) if self.hosting else None)
+
+    def _link(self, text: str, url: str | None) -> Markup:
+        if url is None:
+            return self.text(text)
+        return Markup(f'<a href="{escape(url)}">{self.text(text)}</a>')
+
+
+def _time(stamp: Stamp) -> Markup:
+    iso = isoformat(stamp)  # digits, `-`, `:`, `+` and `T`: nothing to escape
+    return Markup(f'<time datetime="{iso}">{_readable(iso)}</time>')

@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import jinja2
+from markupsafe import Markup
 
 from stagetag import gitio
 from stagetag.annotations import annotations_at
 from stagetag.ci_forms import DEFAULTS, CiForms, DashboardSettings, dashboard_hosting
 from stagetag.files import written_together
-from stagetag.hosting import Hosting
 from stagetag.presentation.actions_view import model_actions, stage_choices
-from stagetag.presentation.cells import Link, When, when
+from stagetag.presentation.cells import Cells
 from stagetag.presentation.timeline_view import stage_timelines
 from stagetag.registry import Registry
 from stagetag.state import Artifact
@@ -28,22 +28,29 @@ _STATIC = ("dashboard.css", "dashboard.js")
 
 
 class VersionRow(NamedTuple):
-    version: str
-    stages: str
-    commit: Link
-    author: str
-    date: When
-    message: str
+    """A version's cells (stagetag.presentation.cells), and its name for its menus; the
+    template unpacks the fields in this order."""
+
+    name: str
+    version: Markup
+    stages: Markup
+    commit: Markup
+    author: Markup
+    date: Markup
+    message: Markup
 
 
 class HistoryRow(NamedTuple):
-    date: When
-    event: str
-    version: str | None
-    stage: str | None
-    ref: Link
-    author: str
-    message: str
+    """An event's cells (stagetag.presentation.cells); the template unpacks the fields in this
+    order."""
+
+    date: Markup
+    kind: Markup
+    version: Markup | None
+    stage: Markup | None
+    ref: Markup
+    author: Markup
+    message: Markup
 
 
 def slug(name: str) -> str:
@@ -102,11 +109,12 @@ def build_dashboard(
         write(pages[0], index, "replace")
         for page, model in zip(pages[1:], models, strict=True):
             artifact = registry.state.artifacts[model["name"]]
+            cells = Cells(hosting)
             text = template.render(
                 model=model,
-                versions=_versions(artifact, hosting),
-                history=_history(artifact, hosting),
-                timelines=stage_timelines(timelines.of(model["name"]), stages, hosting),
+                versions=_versions(artifact, cells),
+                history=_history(artifact, cells),
+                timelines=stage_timelines(timelines.of(model["name"]), stages, cells),
                 actions=None if forms is None else model_actions(forms, artifact, choices),
             )
             write(page, text, "replace")
@@ -137,7 +145,7 @@ def _model(
     }
 
 
-def _versions(artifact: Artifact, hosting: Hosting | None) -> list[VersionRow]:
+def _versions(artifact: Artifact, cells: Cells) -> list[VersionRow]:
     held: dict[str, list[str]] = {}
     for stage, holds in artifact.stage_holders(sort="timestamp").items():
         for hold in holds:
@@ -145,30 +153,30 @@ def _versions(artifact: Artifact, hosting: Hosting | None) -> list[VersionRow]:
     rows = []
     for version in artifact.get_versions(include_non_explicit=True, include_discovered=True):
         event = version.authoring_event
-        sha = version.commit_hexsha
         rows.append(
             VersionRow(
-                short(version.version),
-                ", ".join(held.get(version.version, [])),
-                Link(sha[:7], hosting.commit_url(sha) if hosting else None),
-                event.author,
-                when(event.created_at),
-                event.message,
+                version.version,
+                cells.version(version.version),
+                cells.text(", ".join(held.get(version.version, []))),
+                cells.commit(version.commit_hexsha),
+                cells.text(event.author),
+                cells.time(event.created_at),
+                cells.text(event.message),
             )
         )
     return rows
 
 
-def _history(artifact: Artifact, hosting: Hosting | None) -> list[HistoryRow]:
+def _history(artifact: Artifact, cells: Cells) -> list[HistoryRow]:
     return [
         HistoryRow(
-            when(e.created_at),
-            e.kind.label,
-            short(e.version) if e.version else None,
-            e.stage,
-            Link(e.ref, hosting.tag_url(e.ref) if hosting else None),
-            e.author,
-            e.message,
+            cells.time(e.created_at),
+            cells.text(e.kind.label),
+            cells.version(e.version) if e.version else None,
+            cells.text(e.stage) if e.stage else None,
+            cells.tag(e.ref),
+            cells.text(e.author),
+            cells.text(e.message),
         )
         for e in history_events([artifact])
     ]

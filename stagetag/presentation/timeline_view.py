@@ -6,23 +6,25 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from stagetag.events import Event
-from stagetag.hosting import Hosting
-from stagetag.presentation.cells import Link, When, when
+from markupsafe import Markup
+
+from stagetag.presentation.cells import Cells, shown
 from stagetag.timeline import Holding, duration
-from stagetag.views import short
 
 
 class HoldingRow(NamedTuple):
-    version: str
-    since: When
-    until: When | None  # None: it still holds the stage
-    held: str
-    author: str
-    assignment: Link
-    started_by: Link | None  # the tag that made it the holder, where that was not its assignment
-    ended_by: Link | None
-    message: str
+    """A holding's cells (stagetag.presentation.cells); the template unpacks the fields in
+    this order."""
+
+    version: Markup
+    since: Markup
+    until: Markup | None  # None: it still holds the stage
+    held: Markup  # empty while it still holds the stage
+    author: Markup
+    assignment: Markup
+    started_by: Markup | None  # the tag that made it the holder, where that was not its assignment
+    ended_by: Markup | None
+    message: Markup
     left: float  # on the bar, in percent of the model's history
     width: float
 
@@ -30,12 +32,12 @@ class HoldingRow(NamedTuple):
 class StageTimeline(NamedTuple):
     stage: str
     rows: list[HoldingRow]  # newest first
-    start: When  # the bar's ends: the model's first and last change of a stage
-    end: When
+    start: str  # the bar's ends: the model's first and last change of a stage
+    end: str
 
 
 def stage_timelines(
-    holdings: dict[str, list[Holding]], stages: list[str], hosting: Hosting | None
+    holdings: dict[str, list[Holding]], stages: list[str], cells: Cells
 ) -> list[StageTimeline]:
     """The stages in `stages`' order, then the others the model ever had; all on one axis."""
     every = [h for held in holdings.values() for h in held]
@@ -45,28 +47,26 @@ def stage_timelines(
     last = max((s for h in every for s in (h.since, h.until) if s), key=lambda s: s.epoch)
     span = max(last.epoch - first.epoch, 1)
 
-    def link(event: Event) -> Link:
-        return Link(event.ref, hosting.tag_url(event.ref) if hosting else None)
-
     def row(holding: Holding) -> HoldingRow:
         end = holding.until or last
+        started_by, ended_by = holding.started_by, holding.ended_by
         return HoldingRow(
-            short(holding.version),
-            when(holding.since),
-            when(holding.until) if holding.until else None,
-            duration(holding.seconds),
-            holding.assignment.author,
-            link(holding.assignment),
-            None if holding.started_by == holding.assignment else link(holding.started_by),
-            link(holding.ended_by) if holding.ended_by else None,
-            holding.assignment.message,
+            cells.version(holding.version),
+            cells.time(holding.since),
+            cells.time(holding.until) if holding.until else None,
+            Markup(duration(holding.seconds)),  # digits and units
+            cells.text(holding.assignment.author),
+            cells.tag(holding.assignment.ref),
+            None if started_by == holding.assignment else cells.tag(started_by.ref),
+            cells.tag(ended_by.ref) if ended_by else None,
+            cells.text(holding.assignment.message),
             round(100 * (holding.since.epoch - first.epoch) / span, 2),
             max(round(100 * (end.epoch - holding.since.epoch) / span, 2), 0.5),
         )
 
     order = [s for s in stages if s in holdings] + sorted(set(holdings) - set(stages))
     return [
-        StageTimeline(stage, [row(h) for h in reversed(holdings[stage])], when(first), when(last))
+        StageTimeline(stage, [row(h) for h in reversed(holdings[stage])], shown(first), shown(last))
         for stage in order
         if holdings[stage]
     ]
