@@ -21,6 +21,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Iterable, Iterator
 from itertools import groupby
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from stagetag import gitio
@@ -188,9 +189,9 @@ def _cuts_cleanly(artifact: Artifact, renamed: list[tuple[ParsedTag, ParsedTag]]
         if version.commit_hexsha in registered:
             return False  # two versions on one commit: its stage tags may be skipped
         registered.add(version.commit_hexsha)
-        first = min(e.created_at.epoch for e in version.registrations + version.deregistrations)
+        first = version.direct_events[-1].created_at.epoch  # (newest first)
         for hold in version.stages.values():
-            if any(e.created_at.epoch < first for e in hold.assignments + hold.unassignments):
+            if hold.events[-1].created_at.epoch < first:
                 return False
     return True
 
@@ -260,11 +261,9 @@ class _HoldFacts:
         return (-self.last_assignment, self.version.authored, self.version.index)
 
 
-_Change = tuple[Event, _VersionFacts | None, _HoldFacts | None, Version | None]
-
-
-def _change_epoch(change: _Change) -> int:
-    return change[0].created_at.epoch
+# A tag event of the artifact, by its second: what it changes.
+_Change = tuple[int, Event, _VersionFacts | None, _HoldFacts | None, Version | None]
+_epoch = itemgetter(0)
 
 
 class _Sweep:
@@ -275,29 +274,31 @@ class _Sweep:
         self.head_epoch = head_epoch
         self.deprecated = bool(artifact.deprecations)  # else commit dates never matter
         self.heaps: dict[str, list[tuple[int, int, int, int, _HoldFacts]]] = {}
-        self.changes: list[_Change] = [(e, None, None, None) for e in artifact.deprecations]
+        self.changes: list[_Change] = [
+            (e.created_at.epoch, e, None, None, None) for e in artifact.deprecations
+        ]
         for index, version in enumerate(artifact.versions):
             vf = _VersionFacts(index, version)
             for event in version.registrations + version.deregistrations:
-                self.changes.append((event, vf, None, version))
+                self.changes.append((event.created_at.epoch, event, vf, None, version))
             for hold in version.stages.values():
                 hf = _HoldFacts(vf, hold.stage)
                 vf.holds.append(hf)
                 self.heaps.setdefault(hold.stage, [])
                 for event in hold.assignments + hold.unassignments:
-                    self.changes.append((event, vf, hf, version))
+                    self.changes.append((event.created_at.epoch, event, vf, hf, version))
         # stable: within a second, a hold's assignments stay in GTO's order (the last wins)
-        self.changes.sort(key=_change_epoch)
+        self.changes.sort(key=_epoch)
 
     def seconds(self) -> Iterator[_Second]:
         current: dict[str, Holder] = {}
         last_deprecation: int | None = None
         newest_other = self.head_epoch  # the newest event that is no deprecation
         present: set[int] = set()
-        for epoch, group in groupby(self.changes, key=_change_epoch):
+        for epoch, group in groupby(self.changes, key=_epoch):
             events = []
             moved: set[_HoldFacts] = set()  # the holds whose rank may have changed
-            for event, vf, hf, version in group:
+            for _, event, vf, hf, version in group:
                 events.append(event)
                 kind = event.kind
                 if kind is _DEPRECATION:
