@@ -23,6 +23,9 @@ import html5lib
 import pytest
 from conftest import GitRepo, isolated_git, make_repo, require, run_stagetag
 
+from stagetag.events import isoformat
+from stagetag.gitio import Stamp
+from stagetag.presentation.cells import Cells, shown
 from stagetag.presentation.dashboard import slug
 from stagetag.presentation.markdown import cell
 
@@ -610,3 +613,12 @@ def test_markdown_cells_carry_no_links_images_or_escapes(text: str) -> None:
     assert escaped.isprintable()
     assert re.search(r"(?<!\\)[\[\]*~`]", escaped) is None
     assert "://" not in escaped
+
+
+@pytest.mark.parametrize("offset", [0, 330, -420, -30, 840, -720])
+def test_pages_write_times_as_json_does(offset: int) -> None:
+    for epoch in (-86400, 0, 59, 951782400, 1700000000, 4102444799):
+        stamp = Stamp(epoch, offset)
+        iso = isoformat(stamp)
+        assert shown(stamp) == iso.replace("T", " ")
+        assert Cells(None).time(stamp) == f'<time datetime="{iso}">{shown(stamp)}</time>'
