@@ -5,6 +5,7 @@ rows, and Jinja's escaping of every printed value was most of a page's time)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from functools import cache
 
@@ -46,24 +47,19 @@ class Cells:
         self.text = text = cache(escape)
         self.time = cache(_time)
         self.version = cache(lambda name: text(short(name)))  # SHA versions shortened
-        self._tags: dict[str, Markup] = {}
-
-    def tag(self, ref: str) -> Markup:
-        """The tag's name, linked to the tag where the host is known."""
-        found = self._tags.get(ref)
-        if found is None:
-            url = self.hosting.tag_url(ref) if self.hosting else None
-            found = self._tags[ref] = self._link(ref, url)
-        return found
+        # The tag's name, linked to the tag where the host is known.
+        self.tag = cache(lambda ref: _link(text, ref, hosting.tag_url(ref) if hosting else None))
 
     def commit(self, sha: str) -> Markup:
         """The short SHA, linked to the commit where the host is known."""
-        return self._link(sha[:7], self.hosting.commit_url(sha) if self.hosting else None)
+        url = self.hosting.commit_url(sha) if self.hosting else None
+        return _link(self.text, sha[:7], url)
 
-    def _link(self, text: str, url: str | None) -> Markup:
-        if url is None:
-            return self.text(text)
-        return Markup(f'<a href="{escape(url)}">{self.text(text)}</a>')
+
+def _link(text: Callable[[str], Markup], shown: str, url: str | None) -> Markup:
+    if url is None:
+        return text(shown)
+    return Markup(f'<a href="{escape(url)}">{text(shown)}</a>')
 
 
 def _time(stamp: Stamp) -> Markup:
