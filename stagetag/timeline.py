@@ -234,8 +234,8 @@ class _VersionFacts:
 
 class _HoldFacts:
     __slots__ = (
-        "assignment",
         "generation",
+        "holder",
         "last_assignment",
         "last_unassignment",
         "stage",
@@ -245,7 +245,7 @@ class _HoldFacts:
     def __init__(self, version: _VersionFacts, stage: str) -> None:
         self.version = version
         self.stage = stage
-        self.assignment: Event | None = None
+        self.holder: Holder | None = None  # what it makes of the stage when it wins
         self.last_assignment: int | None = None
         self.last_unassignment: int | None = None
         self.generation = 0  # heap entries of older generations are stale
@@ -320,7 +320,8 @@ class _Sweep:
                     moved.update(vf.holds)  # whether the version counts, and its authored time
                     continue
                 if kind is _ASSIGNMENT:
-                    hf.last_assignment, hf.assignment = epoch, event
+                    hf.last_assignment = epoch
+                    hf.holder = Holder(event.version or "", event)
                 else:
                     hf.last_unassignment = epoch
                 if vf.registered:
@@ -354,9 +355,7 @@ class _Sweep:
             heapq.heappop(heap)
         if not heap:
             return None
-        hf = heap[0][4]
-        assert hf.assignment is not None
-        return Holder(hf.assignment.version or "", hf.assignment)
+        return heap[0][4].holder
 
 
 def _holdings(name: str, seconds: list[_Second]) -> dict[str, list[Holding]]:
