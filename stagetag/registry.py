@@ -30,8 +30,6 @@ KINDS = {
     Action.ASSIGN: Kind.ASSIGNMENT,
     Action.UNASSIGN: Kind.UNASSIGNMENT,
 }
-_new_event = tuple.__new__
-_NO_COMMIT_FIELDS = ("", "", ())  # Event's committer, committer_email and enrichments
 # Enum members as module globals for the per-tag loop (see grammar's).
 _CREATE, _ASSIGN, _UNASSIGN, _DEPRECATE = (
     Action.CREATE,
@@ -197,22 +195,17 @@ def _replay(state: RegistryState, tag: TagRecord, parsed: ParsedTag) -> None:
         )
         return
     assert tag.stamp is not None
-    # tuple.__new__ with every field: a NamedTuple's own __new__ is a Python function
-    event = _new_event(
-        Event,
-        (
-            KINDS[parsed.action],
-            artifact.name,  # one string for all of the artifact's events
-            tag.stamp,
-            tag.tagger_name,
-            tag.tagger_email,
-            tag.message.strip(),
-            tag.target,
-            tag.tag_name,
-            version,
-            None if parsed.stage is None else sys.intern(parsed.stage),  # few names, many tags
-            *_NO_COMMIT_FIELDS,
-        ),
+    event = Event(
+        KINDS[parsed.action],
+        artifact.name,  # one string for all of the artifact's events
+        tag.stamp,
+        tag.tagger_name,
+        tag.tagger_email,
+        tag.message.strip(),
+        tag.target,
+        tag.tag_name,
+        version,
+        None if parsed.stage is None else sys.intern(parsed.stage),  # a few names, many tags
     )
     if not artifact.first_time(event):
         return  # GTO files an event once (the same tag object under two ref names)

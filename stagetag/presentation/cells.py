@@ -6,11 +6,11 @@ rows, and Jinja's escaping of every printed value was most of a page's time)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 from functools import cache
 
 from markupsafe import Markup, escape
 
+from stagetag.events import isoformat
 from stagetag.gitio import Stamp
 from stagetag.hosting import Hosting
 from stagetag.views import short
@@ -18,18 +18,7 @@ from stagetag.views import short
 
 def shown(stamp: Stamp) -> str:
     """ISO 8601 in the tagger's offset, with a space for the `T`: easier to read."""
-    return _readable(_isoformat(stamp))
-
-
-def _isoformat(stamp: Stamp) -> str:
-    """stagetag.events.isoformat, with each offset's zone made once (a third of its time, and
-    a page shows every tag's time)."""
-    return datetime.fromtimestamp(stamp.epoch, _zone(stamp.offset_minutes)).isoformat()
-
-
-@cache
-def _zone(offset_minutes: int) -> timezone:
-    return timezone(timedelta(minutes=offset_minutes))
+    return _readable(isoformat(stamp))
 
 
 def _readable(iso: str) -> str:
@@ -63,5 +52,5 @@ def _link(text: Callable[[str], Markup], shown: str, url: str | None) -> Markup:
 
 
 def _time(stamp: Stamp) -> Markup:
-    iso = _isoformat(stamp)  # digits, `-`, `:`, `+` and `T`: nothing to escape
+    iso = isoformat(stamp)  # digits, `-`, `:`, `+` and `T`: nothing to escape
     return Markup(f'<time datetime="{iso}">{_readable(iso)}</time>')
